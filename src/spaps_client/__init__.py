@@ -1,0 +1,1 @@
+"""SPAPS Python SDK."""

@@ -1,0 +1,1 @@
+"""Pydantic models of SPAPS responses, one module per domain."""

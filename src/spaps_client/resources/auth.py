@@ -1,0 +1,362 @@
+"""``/api/auth``: password, magic-link, wallet and password-reset flows.
+
+Sign-in calls store the returned tokens in the client's token storage, so the calls that need a
+bearer token (and the automatic refresh) pick them up without further work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from .._engine import AsyncEngine, Auth, Operation, SyncEngine, compact
+from .._envelope import Reply
+from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
+from ..errors import AuthError, MissingAccessTokenError
+from ..models.auth import (
+    MagicLinkAuthResponse,
+    MagicLinkSendResponse,
+    MessageResponse,
+    NonceResponse,
+    PasswordResetRequestResponse,
+    RegistrationResponse,
+    RegistrationTokens,
+    TokenPair,
+    UserProfile,
+)
+from ..storage import StoredTokens, TokenStorage
+
+__all__ = ["AsyncAuthClient", "AuthClient", "AuthResource", "refresh_operation"]
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+AUTH_PREFIX = "/api/auth"
+
+
+def _op(method: str, route: str, parse: Callable[[Reply], T], **options: Any) -> Operation[T]:
+    return Operation(method, AUTH_PREFIX + route, parse, AuthError, **options)
+
+
+def _saver(
+    storage: TokenStorage | None,
+) -> Callable[[str, str | None, int, str | None], None] | None:
+    if storage is None:
+        return None
+
+    def save(access: str, refresh: str | None, expires_in: int, token_type: str | None) -> None:
+        expires_at = datetime.now(timezone.utc) + timedelta(seconds=expires_in)
+        storage.save(StoredTokens(access, refresh, expires_at, token_type or "Bearer"))
+
+    return save
+
+
+def _store_pair(storage: TokenStorage | None) -> Callable[[TokenPair], None] | None:
+    save = _saver(storage)
+    if save is None:
+        return None
+    return lambda pair: save(
+        pair.access_token, pair.refresh_token, pair.expires_in, pair.token_type
+    )
+
+
+def _store_embedded(storage: TokenStorage | None) -> Callable[[Any], None] | None:
+    save = _saver(storage)
+    if save is None:
+        return None
+
+    def store(result: RegistrationResponse | MagicLinkAuthResponse) -> None:
+        tokens: RegistrationTokens | None = result.tokens
+        if tokens is not None:
+            save(tokens.access_token, tokens.refresh_token, tokens.expires_in, "Bearer")
+
+    return store
+
+
+def _token_pair(reply: Reply) -> TokenPair:
+    return reply.model(TokenPair, reply.data())
+
+
+def refresh_operation(refresh_token: str, storage: TokenStorage | None) -> Operation[TokenPair]:
+    """The ``POST /api/auth/refresh`` call; the engine uses it for automatic refresh."""
+    return _op(
+        "POST",
+        "/refresh",
+        _token_pair,
+        json={"refresh_token": refresh_token},
+        has_body=True,
+        on_success=_store_pair(storage),
+    )
+
+
+def _message(reply: Reply, missing: str, *, top_level_first: bool = True) -> str:
+    body = reply.body()
+    data = body.get("data")
+    candidates = [body.get("message"), data.get("message") if isinstance(data, dict) else None]
+    if not top_level_first:
+        candidates.reverse()
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    raise reply.malformed(missing)
+
+
+def _sent_notice(model: type[M], missing: str) -> Callable[[Reply], M]:
+    """Magic-link and password-reset requests: message at the top level or in ``data``."""
+
+    def parse(reply: Reply) -> M:
+        message = _message(reply, missing)
+        data = reply.data_object()
+        fields = {"email": data.get("email"), "sent_at": data.get("sent_at"), "message": message}
+        return reply.model(model, fields)
+
+    return parse
+
+
+def _with_user(model: type[M], missing: str) -> Callable[[Reply], M]:
+    """Register and verify-magic-link: ``user``, ``tokens`` and ``message`` at the top level
+    (``data`` is read as a fallback, which newer servers use)."""
+
+    def parse(reply: Reply) -> M:
+        body = reply.body()
+        data = reply.data_object()
+        user = body.get("user") or data.get("user")
+        if not isinstance(user, dict):
+            raise reply.malformed(missing)
+        tokens = body.get("tokens")
+        if not isinstance(tokens, dict):
+            tokens = data.get("tokens") if isinstance(data.get("tokens"), dict) else None
+        message = body.get("message") or data.get("message")
+        return reply.model(model, {"user": user, "tokens": tokens, "message": message})
+
+    return parse
+
+
+class AuthResource(Resource[E]):
+    """Authentication: sign in, register, magic links, wallets, password reset, profile."""
+
+    AUTH_PREFIX = AUTH_PREFIX
+
+    @property
+    def _storage(self) -> TokenStorage | None:
+        return self._credentials.storage
+
+    @endpoint
+    def request_nonce(
+        self, *, wallet_address: str, chain: str | None = None
+    ) -> Operation[NonceResponse]:
+        """Ask for a message to sign with a wallet (``chain`` is ``ethereum`` or ``solana``).
+
+        Example:
+            >>> nonce = spaps.auth.request_nonce(wallet_address="0xabc...", chain="ethereum")
+            >>> signature = wallet.sign(nonce.message)
+        """
+        body: dict[str, Any] = {"wallet_address": wallet_address}
+        if chain:
+            body["chain"] = chain
+        return _op(
+            "POST",
+            "/nonce",
+            lambda reply: reply.model(NonceResponse, reply.data()),
+            json=body,
+            has_body=True,
+        )
+
+    @endpoint
+    def verify_wallet(
+        self, *, wallet_address: str, signature: str, message: str, chain: str | None = None
+    ) -> Operation[TokenPair]:
+        """Sign in with a wallet signature over the nonce message; stores the tokens."""
+        body: dict[str, Any] = {
+            "wallet_address": wallet_address,
+            "signature": signature,
+            "message": message,
+        }
+        if chain:
+            body["chain_type"] = chain
+        return _op(
+            "POST",
+            "/wallet-sign-in",
+            _token_pair,
+            json=body,
+            has_body=True,
+            on_success=_store_pair(self._storage),
+        )
+
+    @endpoint
+    def sign_in_with_password(self, *, email: str, password: str) -> Operation[TokenPair]:
+        """Sign in with e-mail and password; stores the tokens.
+
+        Example:
+            >>> tokens = spaps.auth.sign_in_with_password(
+            ...     email="user@example.com", password="Secret123!"
+            ... )
+            >>> tokens.user.email
+            'user@example.com'
+        """
+        return _op(
+            "POST",
+            "/login",
+            _token_pair,
+            json={"email": email, "password": password},
+            has_body=True,
+            on_success=_store_pair(self._storage),
+        )
+
+    @endpoint
+    def refresh_tokens(self, *, refresh_token: str | None = None) -> Operation[TokenPair]:
+        """Exchange a refresh token for new tokens (the stored one when not given); stores
+        them. The SDK also does this by itself when a token expires."""
+        if not refresh_token:
+            stored = self._storage.load() if self._storage is not None else None
+            refresh_token = stored.refresh_token if stored is not None else None
+        if not refresh_token:
+            raise MissingAccessTokenError("A refresh token is required to refresh the session")
+        return refresh_operation(refresh_token, self._storage)
+
+    @endpoint
+    def register(
+        self,
+        *,
+        email: str,
+        password: str,
+        username: str | None = None,
+        phone_number: str | None = None,
+    ) -> Operation[RegistrationResponse]:
+        """Create an account. With auto-login the response carries tokens, which are stored."""
+        body = compact(email=email, password=password, username=username, phone_number=phone_number)
+        return _op(
+            "POST",
+            "/register",
+            _with_user(RegistrationResponse, "Registration response missing user payload"),
+            json=body,
+            has_body=True,
+            on_success=_store_embedded(self._storage),
+        )
+
+    @endpoint
+    def send_magic_link(self, *, email: str) -> Operation[MagicLinkSendResponse]:
+        """E-mail a one-time sign-in link (on ``spaps local`` it lands in ``/_dev/mailbox``)."""
+        return _op(
+            "POST",
+            "/magic-link",
+            _sent_notice(MagicLinkSendResponse, "Magic link response missing message"),
+            json={"email": email},
+            has_body=True,
+        )
+
+    @endpoint
+    def verify_magic_link(
+        self, *, token: str, type: str = "magiclink"
+    ) -> Operation[MagicLinkAuthResponse]:
+        """Exchange the token from a magic link for a session; stores the tokens."""
+        return _op(
+            "POST",
+            "/verify-magic-link",
+            _with_user(MagicLinkAuthResponse, "Magic link verification response missing user"),
+            json={"token": token, "type": type},
+            has_body=True,
+            on_success=_store_embedded(self._storage),
+        )
+
+    @endpoint
+    def get_current_user(self, *, access_token: str | None = None) -> Operation[UserProfile]:
+        """The signed-in user's profile, with linked wallets.
+
+        Example:
+            >>> profile = spaps.auth.get_current_user()
+            >>> print(profile.id, profile.email, profile.tier)
+        """
+
+        def parse(reply: Reply) -> UserProfile:
+            body = reply.body()
+            data = body.get("data")
+            user = (
+                data.get("user") if isinstance(data, dict) and "user" in data else body.get("user")
+            )
+            if not isinstance(user, dict):
+                raise reply.malformed("User profile response missing user payload")
+            return reply.model(UserProfile, user)
+
+        return _op(
+            "GET",
+            "/user",
+            parse,
+            auth=Auth.BEARER,
+            access_token=access_token,
+            missing_token_message="Access token is required to fetch the current user profile",
+        )
+
+    @endpoint
+    def logout(self, *, access_token: str | None = None) -> Operation[MessageResponse]:
+        """Revoke the current session on the server, then forget the stored tokens."""
+        storage = self._storage
+
+        def parse(reply: Reply) -> MessageResponse:
+            if reply.is_empty:
+                return MessageResponse(message="Successfully logged out")
+            return MessageResponse(
+                message=_message(reply, "Logout response missing message", top_level_first=False)
+            )
+
+        def forget(_: MessageResponse) -> None:
+            if storage is not None:
+                storage.clear()
+
+        return _op(
+            "POST",
+            "/logout",
+            parse,
+            auth=Auth.BEARER,
+            access_token=access_token,
+            missing_token_message="Access token is required for logout",
+            on_success=forget,
+        )
+
+    @endpoint
+    def request_password_reset(
+        self, *, email: str, redirect_url: str | None = None
+    ) -> Operation[PasswordResetRequestResponse]:
+        """E-mail a password-reset link. The answer is the same whether or not the account
+        exists."""
+        return _op(
+            "POST",
+            "/password-reset",
+            _sent_notice(PasswordResetRequestResponse, "Password reset response missing message"),
+            json=compact(email=email, redirect_url=redirect_url),
+            has_body=True,
+        )
+
+    @endpoint
+    def confirm_password_reset(
+        self, *, token: str, new_password: str
+    ) -> Operation[MessageResponse]:
+        """Set a new password with the token from the reset e-mail."""
+        return _op(
+            "POST",
+            "/reset-password-confirm",
+            lambda reply: MessageResponse(
+                message=_message(reply, "Password reset confirmation response missing message")
+            ),
+            json={"token": token, "new_password": new_password},
+            has_body=True,
+        )
+
+    def get_stored_tokens(self) -> StoredTokens | None:
+        """The tokens in the token storage, or ``None``."""
+        return self._storage.load() if self._storage is not None else None
+
+    def clear_stored_tokens(self) -> None:
+        """Forget the stored tokens (no request is made)."""
+        if self._storage is not None:
+            self._storage.clear()
+
+
+class AuthClient(SyncResource, AuthResource[SyncEngine]):
+    """Blocking auth sub-client (``spaps.auth``)."""
+
+
+class AsyncAuthClient(AsyncResource, AuthResource[AsyncEngine]):
+    """Asyncio auth sub-client (``client.auth``); every endpoint is a coroutine."""
