@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -72,6 +71,7 @@ class PasswordHasher:
     """Hashes and verifies passwords with argon2id under a :class:`PasswordPolicy`."""
 
     def __init__(self, policy: PasswordPolicy | None = None) -> None:
+        """Build a hasher; this computes one hash (the dummy used by :meth:`dummy_verify`)."""
         self._policy = policy if policy is not None else PasswordPolicy.production()
         self._hasher = argon2.PasswordHasher(
             time_cost=self._policy.time_cost,
@@ -81,8 +81,9 @@ class PasswordHasher:
             salt_len=self._policy.salt_len,
             type=argon2.Type.ID,
         )
-        self._dummy_hash: str | None = None
-        self._dummy_lock = threading.Lock()
+        # Made up front (one hash) rather than on first use, so that even the first login for
+        # an unknown account costs exactly one verification.
+        self._dummy_hash = self.hash(secrets.token_urlsafe(32))
 
     @property
     def policy(self) -> PasswordPolicy:
@@ -136,15 +137,8 @@ class PasswordHasher:
         cost as verifying a hash made under the current policy.
         """
         with contextlib.suppress(VerificationError, InvalidHashError):
-            self._hasher.verify(self._get_dummy_hash(), password)
+            self._hasher.verify(self._dummy_hash, password)
         return False
-
-    def _get_dummy_hash(self) -> str:
-        # Computed lazily (one hash) so building a hasher stays cheap.
-        with self._dummy_lock:
-            if self._dummy_hash is None:
-                self._dummy_hash = self.hash(secrets.token_urlsafe(32))
-            return self._dummy_hash
 
 
 # The most common passwords and password stems of public breach corpora. A password is also

@@ -185,7 +185,7 @@ def test_other_key_reusing_our_kid_is_invalid(signer: TokenSigner) -> None:
 def test_alg_none_and_hmac_confusion_are_rejected(signer: TokenSigner) -> None:
     payload = jwt.decode(issue(signer), options={"verify_signature": False})
     unsigned = jwt.encode(
-        payload, key=None, algorithm="none", headers={"kid": signer.kid, "typ": "at+jwt"}
+        payload, key="", algorithm="none", headers={"kid": signer.kid, "typ": "at+jwt"}
     )
     public_pem = signer.jwks()["keys"][0]["x"]
     hmac_token = jwt.encode(

@@ -100,7 +100,7 @@ def test_malformed_addresses_are_invalid(address: str) -> None:
 
 @given(st.binary(min_size=20, max_size=20))
 def test_checksum_matches_eth_account_oracle(raw: bytes) -> None:
-    from eth_utils import to_checksum_address as oracle
+    from eth_utils.address import to_checksum_address as oracle
 
     assert to_checksum_address("0x" + raw.hex()) == oracle("0x" + raw.hex())
 
