@@ -86,7 +86,16 @@ class SpapsError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         # Keep pickling (multiprocessing, celery) working despite the keyword-only constructor.
         state = {k: v for k, v in self.__dict__.items() if k != "response"}
+        # A class made by malformed_error_class is not a module attribute, so pickle it by
+        # its domain class and rebuild it on the other side.
+        domain = type(self).__dict__.get("_malformed_domain")
+        if domain is not None:
+            return (_rebuild_malformed_error, (domain, state))
         return (_rebuild_error, (type(self), state))
+
+
+def _rebuild_malformed_error(domain: type[SpapsError], state: dict[str, Any]) -> SpapsError:
+    return _rebuild_error(malformed_error_class(domain), state)
 
 
 def _rebuild_error(cls: type[SpapsError], state: dict[str, Any]) -> SpapsError:
@@ -189,6 +198,10 @@ def malformed_error_class(domain: type[SpapsError]) -> type[MalformedResponseErr
     if cached is not None:
         return cached
     name = f"Malformed{domain.__name__.removesuffix('Error')}Response"
-    namespace = {"__module__": __name__, "default_message": MalformedResponseError.default_message}
+    namespace = {
+        "__module__": __name__,
+        "default_message": MalformedResponseError.default_message,
+        "_malformed_domain": domain,
+    }
     cls: type[MalformedResponseError] = type(name, (MalformedResponseError, domain), namespace)
     return _MALFORMED_CLASSES.setdefault(domain, cls)
