@@ -44,7 +44,8 @@ def _decode(response: httpx.Response) -> Any:
         return _MISSING
     try:
         return json.loads(content)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: absurdly deep nesting, which no SPAPS payload has.
         return _MISSING
 
 

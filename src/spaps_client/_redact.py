@@ -85,8 +85,14 @@ def body_snippet(content: bytes) -> str:
         decoded = json.loads(text)
     except ValueError:
         decoded = None
+    except RecursionError:
+        # Too deep to parse: it cannot be masked key by key, so none of it is shown.
+        return "<deeply nested JSON omitted>"
     else:
-        text = json.dumps(redact_json(decoded), separators=(",", ":"))
+        try:
+            text = json.dumps(redact_json(decoded), separators=(",", ":"))
+        except RecursionError:
+            return "<deeply nested JSON omitted>"
     text = _TOKENISH.sub(MASK, text)
     if len(text) > SNIPPET_LIMIT:
         return text[:SNIPPET_LIMIT] + "…"
