@@ -61,6 +61,24 @@ def redact_headers(headers: httpx.Headers) -> dict[str, str]:
     return {name: (MASK if is_secret_name(name) else value) for name, value in headers.items()}
 
 
+_UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+
+def redact_error(request: httpx.Request, exc: BaseException) -> str:
+    """``"<type>: <message>"`` with the request's secret header and query values masked.
+
+    Some transport errors quote what they refused (h11's ``Illegal header value b'...'`` for
+    a key that kept its trailing newline), so each printable run of a secret is masked.
+    """
+    text = f"{type(exc).__name__}: {exc}"
+    values = [value for name, value in request.headers.items() if is_secret_name(name)]
+    values += [value for name, value in request.url.params.multi_items() if is_secret_name(name)]
+    pieces = {piece for value in values for piece in _UNPRINTABLE.split(value) if len(piece) >= 4}
+    for piece in sorted(pieces, key=len, reverse=True):
+        text = text.replace(piece, MASK)
+    return text
+
+
 def redact_json(value: Any) -> Any:
     """A copy of a decoded JSON value with the values of secret keys masked."""
     if isinstance(value, dict):

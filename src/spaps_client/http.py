@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from ._redact import redact_url
+from ._redact import redact_error, redact_url
 from ._retry import LoggingHooks, RetryConfig, RetryPlanner
 
 __all__ = ["LoggingHooks", "RetryClient", "RetryConfig", "default_logging_hooks"]
@@ -59,7 +59,7 @@ def default_logging_hooks(log: logging.Logger | None = None) -> LoggingHooks:
             extra={
                 "method": request.method,
                 "url": redact_url(request.url),
-                "error": f"{type(exc).__name__}: {exc}",
+                "error": redact_error(request, exc),
                 "attempt": attempt,
             },
         )
