@@ -1,0 +1,96 @@
+"""The FastAPI application factory and the router registry.
+
+``create_app(config)`` works in-process (tests drive it with ``httpx.ASGITransport`` after
+entering ``app.router.lifespan_context(app)``, or serve it with uvicorn in a thread) and from
+``spaps local``. Start-up (data dir, migrations, default application, seeding) runs in the
+lifespan unless the caller passes an already opened ``context``.
+
+Adding a domain: write ``spaps_server/routes/<domain>.py`` exposing ``router`` and append it
+to :func:`domain_routers`. Routes under ``/api/`` depend on ``CurrentApplication``
+(``spaps_server.http.deps``) for the API key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from . import server_version
+from .config import ServerConfig
+from .context import AppContext, open_context
+from .http.envelopes import ErrorEnvelope
+from .http.errors import install_error_handlers
+from .http.middleware import RequestContextMiddleware
+from .services.seeding import SEED_HOOKS, SeedHook
+
+DESCRIPTION = (
+    "A local, stateful SPAPS server for development and tests. Every `/api/...` route "
+    "except metrics and health needs the `X-API-Key` header. Successes answer "
+    '`{"success": true, "data": ...}`; errors answer `{"success": false, "error": '
+    '{"code", "message"}, "metadata": {"request_id"}}` with an `X-Request-ID` header.'
+)
+
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorEnvelope, "description": "Error envelope"},
+    "5XX": {"model": ErrorEnvelope, "description": "Error envelope"},
+}
+
+
+def domain_routers() -> list[APIRouter]:
+    """The router registry, in mounting order. Later issues append theirs (auth, sessions,
+    payments, whitelist, ...). Put a route with a fixed segment before one with a parameter
+    in the same position only if they share a method (FastAPI matches in order)."""
+    from .routes import dev, docs, health, metrics
+
+    return [health.router, metrics.router, docs.router, dev.router]
+
+
+def create_app(
+    config: ServerConfig | None = None,
+    *,
+    context: AppContext | None = None,
+    extra_routers: Sequence[APIRouter] = (),
+    seed_hooks: Sequence[SeedHook] = SEED_HOOKS,
+) -> FastAPI:
+    """Build the app. With ``context`` the caller owns start-up and shutdown (the CLI does
+    this to report errors before serving); otherwise the lifespan opens and closes it.
+    ``extra_routers`` are mounted after the registry (tests use it)."""
+    if context is not None:
+        config = context.config
+    cfg = config or ServerConfig()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if context is not None:
+            app.state.context = context
+            yield
+            return
+        ctx = await open_context(cfg, seed_hooks=seed_hooks)
+        app.state.context = ctx
+        try:
+            yield
+        finally:
+            await ctx.close()
+
+    app = FastAPI(
+        title="SPAPS local server",
+        version=server_version(),
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,  # FastAPI's pages load assets from a CDN; we render our own /docs.
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        redirect_slashes=False,  # the contract forbids redirects
+        lifespan=lifespan,
+    )
+    app.state.config = cfg
+    if context is not None:
+        app.state.context = context
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=cfg.max_body_bytes)
+    for router in [*domain_routers(), *extra_routers]:
+        app.include_router(router, responses=_ERROR_RESPONSES)
+    return app

@@ -1,0 +1,1 @@
+"""Domain vocabulary of the local server: shared types and the error family."""

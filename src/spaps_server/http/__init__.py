@@ -1,0 +1,1 @@
+"""The HTTP layer: envelopes, error mapping, middleware and dependencies."""

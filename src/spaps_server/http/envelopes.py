@@ -1,0 +1,112 @@
+"""The contract's JSON envelopes (protocol §2 and Appendix A).
+
+* success: ``{"success": true, "data": ...}``
+* error: ``{"success": false, "error": {"code", "message", "details"?},
+  "metadata": {"request_id"}}`` plus an ``X-Request-ID`` header (added by the middleware).
+
+Route handlers return ``ok(data)`` (or ``ok(data, status_code=201)``) and declare
+``response_model=Envelope[TheirModel]`` so ``/docs`` shows the shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Generic, Literal, TypeVar
+
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
+
+T = TypeVar("T")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class Envelope(BaseModel, Generic[T]):
+    """The success envelope, for ``response_model`` (documentation and validation)."""
+
+    success: Literal[True] = True
+    data: T
+
+
+class ErrorBody(BaseModel):
+    """``error`` of the error envelope."""
+
+    code: str
+    message: str
+    details: Any | None = None
+
+
+class ErrorMetadata(BaseModel):
+    """``metadata`` of the error envelope."""
+
+    request_id: str
+
+
+class ErrorEnvelope(BaseModel):
+    """The error envelope, for documenting responses."""
+
+    success: Literal[False] = False
+    error: ErrorBody
+    metadata: ErrorMetadata
+
+
+class EnvelopeJSONResponse(JSONResponse):
+    """Compact UTF-8 JSON."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(
+            content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
+
+
+def request_id_of(conn: HTTPConnection) -> str:
+    """The request id the middleware assigned (``req_unknown`` outside of it)."""
+    state = conn.scope.get("state") or {}
+    return str(state.get("request_id", "req_unknown"))
+
+
+def ok(
+    data: Any,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> EnvelopeJSONResponse:
+    """A success envelope. ``extra`` adds top-level keys beside ``data`` (some auth routes
+    put ``message``/``tokens``/``user`` there, see protocol §2.1)."""
+    body: dict[str, Any] = {"success": True, "data": jsonable_encoder(data)}
+    if extra:
+        body.update(jsonable_encoder(dict(extra)))
+    return EnvelopeJSONResponse(body, status_code=status_code, headers=dict(headers or {}))
+
+
+def error_content(
+    *, code: str, message: str, request_id: str, details: Any | None = None
+) -> dict[str, Any]:
+    """The error envelope as a dict."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = jsonable_encoder(details)
+    return {"success": False, "error": error, "metadata": {"request_id": request_id}}
+
+
+def error_response(
+    *,
+    status_code: int,
+    code: str,
+    message: str,
+    request_id: str,
+    details: Any | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EnvelopeJSONResponse:
+    """An error envelope response."""
+    merged = dict(headers or {})
+    merged[REQUEST_ID_HEADER] = request_id
+    return EnvelopeJSONResponse(
+        error_content(code=code, message=message, request_id=request_id, details=details),
+        status_code=status_code,
+        headers=merged,
+    )

@@ -1,0 +1,131 @@
+"""Maps every failure to the error envelope: domain errors by kind, request validation,
+Starlette's own 404/405, and anything else (via the middleware's catch-all)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..domain.errors import DomainError, ErrorKind, RateLimitedError
+from .envelopes import error_response, request_id_of
+
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 400,
+    ErrorKind.UNAUTHORIZED: 401,
+    ErrorKind.PAYMENT_REQUIRED: 402,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.PAYLOAD_TOO_LARGE: 413,
+    ErrorKind.UNPROCESSABLE: 422,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.INTERNAL: 500,
+    ErrorKind.UNAVAILABLE: 503,
+}
+
+CODE_BY_STATUS: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def status_for(error: DomainError) -> int:
+    """The HTTP status of a domain error."""
+    return STATUS_BY_KIND.get(error.kind, 500)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimitedError) and exc.retry_after_seconds is not None:
+        headers["Retry-After"] = str(max(0, int(exc.retry_after_seconds)))
+    if exc.kind is ErrorKind.UNAUTHORIZED and exc.code != "INVALID_API_KEY":
+        headers["WWW-Authenticate"] = "Bearer"
+    return error_response(
+        status_code=status_for(exc),
+        code=exc.code,
+        message=exc.message,
+        details=exc.details,
+        request_id=request_id_of(request),
+        headers=headers,
+    )
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Only where and why: the rejected input may be a password or token, so never echo it.
+    details = []
+    for err in exc.errors():
+        details.append(
+            {
+                "loc": [str(part) for part in err.get("loc", ())],
+                "message": str(err.get("msg", "invalid value")),
+                "type": str(err.get("type", "value_error")),
+            }
+        )
+    return details
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = _validation_details(exc)
+    if any(d["type"] == "json_invalid" for d in details):
+        return error_response(
+            status_code=400,
+            code="INVALID_JSON",
+            message="The request body is not valid JSON",
+            request_id=request_id_of(request),
+        )
+    first = details[0] if details else None
+    where = ".".join(first["loc"]) if first else "request"
+    message = f"Invalid request: {where}: {first['message']}" if first else "Invalid request"
+    return error_response(
+        status_code=400,
+        code="VALIDATION_ERROR",
+        message=message,
+        details={"errors": details},
+        request_id=request_id_of(request),
+    )
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = CODE_BY_STATUS.get(status, f"HTTP_{status}")
+    if status == 404:
+        message = f"No route for {request.method} {request.url.path}"
+    elif status == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    elif isinstance(exc.detail, str) and exc.detail:
+        message = exc.detail
+    else:
+        message = code.replace("_", " ").capitalize()
+    return error_response(
+        status_code=status,
+        code=code,
+        message=message,
+        request_id=request_id_of(request),
+        headers=exc.headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)

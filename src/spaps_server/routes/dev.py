@@ -1,0 +1,176 @@
+"""Developer pages under ``/_dev/`` (no API key: they are for the person running the server)
+and the mailbox's JSON view.
+
+Later issues add their pages to :data:`DEV_PAGES` so the index links them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from ..domain.models import MailMessage
+from ..http.deps import Ctx
+from ..http.envelopes import EnvelopeJSONResponse, ok
+from ..http.pages import esc, page
+
+router = APIRouter(tags=["developer pages"])
+
+
+@dataclasses.dataclass(frozen=True)
+class DevPage:
+    """A link on the ``/_dev/`` index."""
+
+    path: str
+    title: str
+    description: str
+
+
+DEV_PAGES: tuple[DevPage, ...] = (
+    DevPage("/_dev/mailbox", "Mailbox", "E-mails the server has sent: magic links, resets."),
+    DevPage("/docs", "API reference", "Every route, generated from the OpenAPI schema."),
+    DevPage("/openapi.json", "OpenAPI schema", "The machine-readable description."),
+    DevPage("/api/metrics", "Metrics (Prometheus)", "Request counts, latencies, counters."),
+    DevPage("/api/metrics/json", "Metrics (JSON)", "The same numbers as JSON."),
+    DevPage("/health/ready", "Readiness", "Whether the database answers."),
+)
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+ToFilter = Annotated[str | None, Query(max_length=320, description="Only messages to this address")]
+AppFilter = Annotated[
+    str | None, Query(max_length=64, description="Only messages of this application id")
+]
+Limit = Annotated[int, Query(ge=1, le=500, description="At most this many, newest first")]
+
+
+@router.get("/_dev/", summary="Developer pages index", response_class=HTMLResponse)
+async def dev_index(ctx: Ctx) -> HTMLResponse:
+    """Links to the mailbox and the other developer pages."""
+    items = "".join(
+        f'<tr><td><a href="{esc(p.path)}">{esc(p.title)}</a></td>'
+        f"<td class='muted'>{esc(p.description)}</td></tr>"
+        for p in DEV_PAGES
+    )
+    app = ctx.default_application
+    body = (
+        "<h1>Developer pages</h1>"
+        f"<table>{items}</table>"
+        "<h2>This server</h2><table>"
+        f"<tr><th>Default application</th><td>{esc(app.name)} "
+        f"<code>{esc(app.id)}</code></td></tr>"
+        f"<tr><th>API key</th><td><code>{esc(ctx.config.default_api_key)}</code></td></tr>"
+        f"<tr><th>Database</th><td>{esc(ctx.db.kind.value)}</td></tr>"
+        f"<tr><th>Data dir</th><td><code>{esc(ctx.config.data_dir)}</code></td></tr>"
+        "</table>"
+    )
+    return HTMLResponse(page("SPAPS local: developer pages", body))
+
+
+def _linkify(text: str) -> str:
+    out: list[str] = []
+    last = 0
+    for match in _URL.finditer(text):
+        out.append(esc(text[last : match.start()]))
+        url = match.group(0)
+        out.append(f'<a href="{esc(url)}">{esc(url)}</a>')
+        last = match.end()
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+@router.get("/_dev/mailbox", summary="Mailbox (HTML)", response_class=HTMLResponse)
+async def mailbox_page(
+    ctx: Ctx, to: ToFilter = None, application_id: AppFilter = None, limit: Limit = 100
+) -> HTMLResponse:
+    """The outbox, newest first."""
+    messages = await ctx.mailbox.list(to=to, application_id=application_id, limit=limit)
+    rows = "".join(
+        f"<tr><td>{esc(m.created_at.strftime('%Y-%m-%d %H:%M:%S'))}</td>"
+        f"<td>{esc(m.to_address)}</td>"
+        f'<td><a href="/_dev/mailbox/{esc(m.id)}">{esc(m.subject)}</a></td>'
+        f"<td>{esc(m.kind)}</td><td>{esc(_delivery(m))}</td></tr>"
+        for m in messages
+    )
+    filters = f" to <code>{esc(to)}</code>" if to else ""
+    table = (
+        "<table><tr><th>Sent (UTC)</th><th>To</th><th>Subject</th><th>Kind</th>"
+        f"<th>SMTP</th></tr>{rows}</table>"
+        if messages
+        else "<p class='muted'>No messages yet. Magic links, password resets and receipts "
+        "the server sends will appear here.</p>"
+    )
+    body = (
+        f"<h1>Mailbox{filters}</h1>"
+        "<form method='get' action='/_dev/mailbox'>"
+        f"<input name='to' placeholder='filter by recipient' value='{esc(to or '')}'> "
+        "<button type='submit'>Filter</button></form>"
+        f"{table}"
+        "<p class='muted'>JSON: <a href='/_dev/mailbox/messages'>/_dev/mailbox/messages</a>"
+        "?to=ADDRESS</p>"
+    )
+    return HTMLResponse(page("SPAPS local: mailbox", body))
+
+
+def _delivery(message: MailMessage) -> str:
+    if message.delivered_at:
+        return "delivered"
+    if message.delivery_error:
+        return "failed"
+    return "stored"
+
+
+@router.get("/_dev/mailbox/messages", summary="Mailbox messages (JSON)")
+async def mailbox_messages(
+    ctx: Ctx, to: ToFilter = None, application_id: AppFilter = None, limit: Limit = 100
+) -> EnvelopeJSONResponse:
+    """``{"success": true, "data": {"messages": [...]}}``, newest first."""
+    messages = await ctx.mailbox.list(to=to, application_id=application_id, limit=limit)
+    return ok({"messages": [m.to_json() for m in messages], "count": len(messages)})
+
+
+@router.delete("/_dev/mailbox/messages", summary="Empty the mailbox")
+async def clear_mailbox(ctx: Ctx, application_id: AppFilter = None) -> EnvelopeJSONResponse:
+    """Delete every message (or one application's); returns how many were deleted."""
+    deleted = await ctx.mailbox.clear(application_id=application_id)
+    return ok({"deleted": deleted})
+
+
+@router.get("/_dev/mailbox/messages/{message_id}", summary="One mailbox message (JSON)")
+async def mailbox_message(ctx: Ctx, message_id: str) -> EnvelopeJSONResponse:
+    """A single message."""
+    return ok({"message": (await ctx.mailbox.get(message_id)).to_json()})
+
+
+@router.get(
+    "/_dev/mailbox/{message_id}", summary="One mailbox message (HTML)", response_class=HTMLResponse
+)
+async def mailbox_message_page(ctx: Ctx, message_id: str) -> HTMLResponse:
+    """A message with its text body (links clickable) and its HTML body in a sandbox."""
+    m = await ctx.mailbox.get(message_id)
+    html_part = (
+        "<h2>HTML part</h2>"
+        f'<iframe sandbox="" referrerpolicy="no-referrer" srcdoc="{esc(m.html_body)}">'
+        "</iframe>"
+        if m.html_body
+        else ""
+    )
+    error = (
+        f"<tr><th>SMTP error</th><td>{esc(m.delivery_error)}</td></tr>" if m.delivery_error else ""
+    )
+    body = (
+        f"<h1>{esc(m.subject)}</h1><table>"
+        f"<tr><th>To</th><td>{esc(m.to_address)}</td></tr>"
+        f"<tr><th>From</th><td>{esc(m.from_address)}</td></tr>"
+        f"<tr><th>Sent</th><td>{esc(m.created_at.isoformat())}</td></tr>"
+        f"<tr><th>Kind</th><td>{esc(m.kind)}</td></tr>"
+        f"<tr><th>Application</th><td><code>{esc(m.application_id or '')}</code></td></tr>"
+        f"<tr><th>SMTP</th><td>{esc(_delivery(m))}</td></tr>{error}</table>"
+        f"<h2>Text</h2><pre>{_linkify(m.text_body)}</pre>{html_part}"
+        "<p><a href='/_dev/mailbox'>Back to the mailbox</a></p>"
+    )
+    return HTMLResponse(page(f"Mail: {m.subject}", body))

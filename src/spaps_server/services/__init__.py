@@ -1,0 +1,1 @@
+"""Domain services: business rules, no HTTP. They raise ``spaps_server.domain.errors``."""

@@ -1,0 +1,144 @@
+"""Applications and API keys: creation, listing, revocation and key authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from ..domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    UnauthorizedError,
+)
+from ..domain.ids import new_id
+from ..domain.models import ApiKeyRecord, Application
+from ..storage.applications import ApplicationsRepository
+from ..storage.database import Database
+from ..storage.types import utcnow
+from .metrics import MetricsRegistry
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
+GENERATED_KEY_PREFIX = "spaps_local_"
+# How much of a key is kept in clear for display ("spaps_local_Ab…"); never enough to use.
+_DISPLAY_CHARS = 14
+
+
+def hash_api_key(api_key: str) -> str:
+    """SHA-256 hex of a key. Keys are random (≥192 bits) or public, so a fast hash is the
+    right tool here: it keeps stolen database rows from being usable as keys."""
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+def display_prefix(api_key: str) -> str:
+    """The short, non-secret start of a key shown in listings."""
+    return api_key[:_DISPLAY_CHARS] + "…"
+
+
+class ApplicationService:
+    """Manages applications and resolves API keys to them."""
+
+    def __init__(self, db: Database, metrics: MetricsRegistry) -> None:
+        self._db = db
+        self._repo = ApplicationsRepository(db)
+        self._auth_failures = metrics.counter(
+            "spaps_api_key_rejections_total",
+            "Requests refused for a missing or unknown API key",
+            ("reason",),
+        )
+
+    async def ensure_default(self, name: str, api_key: str) -> Application:
+        """Create the default application with ``api_key`` unless it exists; make sure the
+        key is attached to it (so a changed configured key also works)."""
+        async with self._db.begin() as conn:
+            app = await self._repo.get_default(conn=conn)
+            if app is None:
+                app = Application(id=new_id("app"), name=name, created_at=utcnow(), is_default=True)
+                await self._repo.insert_application(app, conn=conn)
+            key_hash = hash_api_key(api_key)
+            found = await self._repo.find_active_by_key_hash(key_hash, conn=conn)
+            if found is None:
+                await self._repo.insert_api_key(
+                    ApiKeyRecord(
+                        id=new_id("key"),
+                        application_id=app.id,
+                        key_hash=key_hash,
+                        prefix=display_prefix(api_key),
+                        created_at=utcnow(),
+                    ),
+                    conn=conn,
+                )
+        return app
+
+    async def create(self, name: str) -> tuple[Application, str]:
+        """Create an application with a fresh API key; return both (the key is shown once
+        and only its hash is kept)."""
+        name = name.strip()
+        if not _NAME.match(name):
+            raise InvalidError(
+                "Application names are 1-100 characters: letters, digits, space, '.', '_', '-'",
+                code="INVALID_APPLICATION_NAME",
+            )
+        api_key = GENERATED_KEY_PREFIX + secrets.token_urlsafe(32)
+        async with self._db.begin() as conn:
+            if await self._repo.get_by_name(name, conn=conn) is not None:
+                raise ConflictError(
+                    f"An application named {name!r} already exists", code="APPLICATION_EXISTS"
+                )
+            app = Application(id=new_id("app"), name=name, created_at=utcnow())
+            await self._repo.insert_application(app, conn=conn)
+            await self._repo.insert_api_key(
+                ApiKeyRecord(
+                    id=new_id("key"),
+                    application_id=app.id,
+                    key_hash=hash_api_key(api_key),
+                    prefix=display_prefix(api_key),
+                    created_at=utcnow(),
+                ),
+                conn=conn,
+            )
+        return app, api_key
+
+    async def list(self) -> list[tuple[Application, list[ApiKeyRecord]]]:
+        """Every application with its keys (hashes never leave storage for display)."""
+        return await self._repo.list_applications()
+
+    async def find(self, name_or_id: str) -> Application:
+        """An application by name or id, revoked or not."""
+        app = await self._repo.get_by_name(name_or_id) or await self._repo.get(name_or_id)
+        if app is None:
+            raise NotFoundError(
+                f"No application named {name_or_id!r}", code="APPLICATION_NOT_FOUND"
+            )
+        return app
+
+    async def revoke(self, name_or_id: str) -> Application:
+        """Revoke an application and all its keys. The default application cannot be
+        revoked (``spaps local --reset`` starts over instead)."""
+        app = await self.find(name_or_id)
+        if app.is_default:
+            raise ForbiddenError(
+                "The default application cannot be revoked", code="DEFAULT_APPLICATION"
+            )
+        await self._repo.revoke_application(app.id, utcnow())
+        return await self.find(app.id)
+
+    async def authenticate(self, api_key: str | None) -> Application:
+        """The live application owning ``api_key``; ``UnauthorizedError`` with code
+        ``INVALID_API_KEY`` when it is missing, unknown or revoked."""
+        if not api_key:
+            self._auth_failures.inc(reason="missing")
+            raise UnauthorizedError(
+                "Missing API key: send it in the X-API-Key header", code="INVALID_API_KEY"
+            )
+        presented = hash_api_key(api_key)
+        found = await self._repo.find_active_by_key_hash(presented)
+        # The lookup is by hash; compare again in constant time so the decision itself never
+        # depends on where two strings first differ.
+        if found is None or not hmac.compare_digest(found[1].key_hash, presented):
+            self._auth_failures.inc(reason="invalid")
+            raise UnauthorizedError("Invalid API key", code="INVALID_API_KEY")
+        return found[0]

@@ -1,0 +1,48 @@
+"""Start-up seeding: hooks that create demo data in the default application.
+
+A hook is an async function taking the server context and returning the accounts it made
+(or found already made: hooks run at every start, so they must be idempotent). Their union
+is ``ctx.seeded_accounts`` and the ``seeded_accounts`` of ``spaps local --json``.
+
+To add one, write ``async def seed_users(ctx: AppContext) -> list[SeededAccount]`` in your
+service module and append it to :data:`SEED_HOOKS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..context import AppContext
+
+
+@dataclasses.dataclass(frozen=True)
+class SeededAccount:
+    """A demo account reported at start-up. Its password is a public dev-only value."""
+
+    email: str
+    role: str = "user"
+    password: str | None = None
+    user_id: str | None = None
+    wallet_address: str | None = None
+    notes: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record's non-empty fields."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+SeedHook = Callable[["AppContext"], Awaitable[Sequence[SeededAccount]]]
+
+# Run in order at every start-up, after migrations and after the default application exists.
+SEED_HOOKS: tuple[SeedHook, ...] = ()
+
+
+async def run_seed_hooks(ctx: AppContext, hooks: Sequence[SeedHook]) -> list[SeededAccount]:
+    """Run ``hooks`` in order and collect what they report."""
+    accounts: list[SeededAccount] = []
+    for hook in hooks:
+        accounts.extend(await hook(ctx))
+    return accounts

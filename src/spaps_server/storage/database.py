@@ -1,0 +1,170 @@
+"""The database handle: one async SQLAlchemy engine for SQLite (aiosqlite) or PostgreSQL
+(asyncpg), with the connection settings each needs and the transaction helpers the
+repositories use."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# An execution option that makes a SQLite transaction take the write lock up front.
+_WRITE_OPTION = "spaps_write"
+
+
+class DatabaseKind(str, enum.Enum):
+    """Which engine the server runs on."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+class DatabaseConfigError(Exception):
+    """The database URL is malformed, unsupported, or the database cannot be reached."""
+
+
+def normalize_database_url(url: str) -> URL:
+    """Turn a user-facing URL into the async driver URL.
+
+    ``sqlite:///path`` → ``sqlite+aiosqlite:///path``; ``postgres://``, ``postgresql://`` and
+    any ``postgresql+driver://`` → ``postgresql+asyncpg://``. Anything else is refused.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseConfigError("malformed database URL") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise DatabaseConfigError(
+        f"unsupported database URL scheme {parsed.drivername!r} (use sqlite:///PATH "
+        "or postgresql://USER:PASSWORD@HOST:PORT/DB)"
+    )
+
+
+def redact_database_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<malformed database URL>"
+
+
+class Database:
+    """An async engine plus the helpers repositories use.
+
+    * ``async with db.begin() as conn`` runs a read-write transaction (committed on success);
+    * ``async with db.read() as conn`` runs a read-only unit of work;
+    * repository methods accept ``conn=`` to join a caller's transaction (see ``use``).
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+        self.url = normalize_database_url(url)
+        self.kind = (
+            DatabaseKind.SQLITE
+            if self.url.get_backend_name() == "sqlite"
+            else DatabaseKind.POSTGRESQL
+        )
+        if schema is not None and not _SCHEMA_NAME.match(schema):
+            raise DatabaseConfigError(f"invalid schema name {schema!r}")
+        self.schema = schema
+        self.engine: AsyncEngine = self._create_engine(echo)
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or ``None`` for PostgreSQL and in-memory SQLite."""
+        if self.kind is not DatabaseKind.SQLITE:
+            return None
+        name = self.url.database
+        if not name or name == ":memory:":
+            return None
+        return Path(name)
+
+    def _create_engine(self, echo: bool) -> AsyncEngine:
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.kind is DatabaseKind.POSTGRESQL:
+            connect_args: dict[str, Any] = {}
+            if self.schema:
+                connect_args["server_settings"] = {"search_path": self.schema}
+            kwargs.update(connect_args=connect_args, pool_pre_ping=True)
+            return create_async_engine(self.url, **kwargs)
+
+        path = self.sqlite_path
+        if path is None:
+            kwargs["poolclass"] = sa.StaticPool
+        kwargs["connect_args"] = {"timeout": 15}
+        engine = create_async_engine(self.url, **kwargs)
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+        return engine
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A read-write transaction: committed when the block exits normally, rolled back on
+        an exception. On SQLite it takes the write lock at once so that concurrent
+        read-then-write transactions queue instead of failing."""
+        async with self.engine.connect() as conn:
+            if self.kind is DatabaseKind.SQLITE:
+                await conn.execution_options(**{_WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A unit of work for reads only (never committed)."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def use(
+        self, conn: AsyncConnection | None, *, write: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
+        """Join ``conn`` when a caller passes one, otherwise open a new unit of work."""
+        if conn is not None:
+            yield conn
+            return
+        opener = self.begin() if write else self.read()
+        async with opener as own:
+            yield own
+
+    async def ping(self) -> None:
+        """Run a trivial query; raises if the database cannot be reached."""
+        async with self.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event decide when a transaction starts (the driver's own
+    # implicit BEGIN would make DDL non-transactional and upgrade locks too late).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
