@@ -70,12 +70,19 @@ class Database:
     """
 
     def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
-        self.url = normalize_database_url(url)
+        parsed = normalize_database_url(url)
         self.kind = (
             DatabaseKind.SQLITE
-            if self.url.get_backend_name() == "sqlite"
+            if parsed.get_backend_name() == "sqlite"
             else DatabaseKind.POSTGRESQL
         )
+        if self.kind is DatabaseKind.POSTGRESQL and "schema" in parsed.query:
+            # ``?schema=NAME`` on a PostgreSQL URL selects the schema (our option, not the
+            # driver's, so it is taken off the URL).
+            url_schema = parsed.query["schema"]
+            schema = schema or (url_schema if isinstance(url_schema, str) else url_schema[0])
+            parsed = parsed.difference_update_query(["schema"])
+        self.url = parsed
         if schema is not None and not _SCHEMA_NAME.match(schema):
             raise DatabaseConfigError(f"invalid schema name {schema!r}")
         self.schema = schema

@@ -1,0 +1,160 @@
+"""The ``spaps`` command line: ``spaps local`` and ``spaps apps create|list|revoke``.
+
+Only the standard library is imported here, so that without the ``server`` extra the
+command can say which extra to install instead of failing with a traceback; the real work is
+in ``spaps_server.commands``, imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+# Top-level modules that come with the server extra (a missing one means "install it").
+_EXTRA_MODULES = frozenset(
+    {
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "sqlalchemy",
+        "aiosqlite",
+        "pydantic",
+        "pydantic_core",
+        "anyio",
+        "cryptography",
+        "h11",
+        "greenlet",
+    }
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("the port must be between 0 and 65535")
+    return value
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("spaps")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _add_storage_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("SPAPS_DATA_DIR", ".spaps"),
+        help="where the SQLite file and generated secrets live (default: ./.spaps, "
+        "or $SPAPS_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("SPAPS_DATABASE_URL") or None,
+        help="use this database instead of the embedded SQLite file, e.g. "
+        "postgresql://user:pass@127.0.0.1:5432/spaps (or $SPAPS_DATABASE_URL)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``spaps``."""
+    parser = argparse.ArgumentParser(
+        prog="spaps", description="SPAPS developer tools: a local server and its applications."
+    )
+    parser.add_argument("--version", action="version", version=f"spaps {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    local = commands.add_parser(
+        "local",
+        help="run a local SPAPS server",
+        description="Run a stateful SPAPS server for development and tests.",
+    )
+    local.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
+    local.add_argument(
+        "--port", type=_port, default=3300, help="port (default: 3300; 0 picks a free one)"
+    )
+    _add_storage_options(local)
+    local.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON start-up record on stdout and nothing else",
+    )
+    local.add_argument(
+        "--reset", action="store_true", help="start from an empty database (secrets are kept)"
+    )
+    local.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default=None,
+        help="log level on stderr (default: info, or warning with --json)",
+    )
+
+    apps = commands.add_parser(
+        "apps",
+        help="manage applications and their API keys",
+        description="Manage applications and API keys in the local server's database.",
+    )
+    apps.set_defaults(apps_parser=apps)
+    app_commands = apps.add_subparsers(dest="apps_command", metavar="ACTION")
+    create = app_commands.add_parser("create", help="create an application and print its key")
+    create.add_argument("name")
+    listing = app_commands.add_parser("list", help="list applications")
+    revoke = app_commands.add_parser("revoke", help="revoke an application and its keys")
+    revoke.add_argument("name", help="the application's name or id")
+    for sub in (create, listing, revoke):
+        _add_storage_options(sub)
+        sub.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _load_commands(command: str) -> ModuleType | None:
+    try:
+        from . import commands
+    except ModuleNotFoundError as exc:
+        root = (exc.name or "").split(".")[0]
+        if root in _EXTRA_MODULES:
+            print(
+                f"spaps {command} needs the server extra: pip install 'spaps[server]' "
+                f"(missing module: {root})",
+                file=sys.stderr,
+            )
+            return None
+        raise
+    return commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``spaps``; returns the exit status (0 ok, 1 failure, 2 usage or missing extra)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "apps" and args.apps_command is None:
+        args.apps_parser.print_help()
+        return EXIT_USAGE
+    commands = _load_commands(args.command)
+    if commands is None:
+        return EXIT_USAGE
+    if args.command == "local":
+        status: int = commands.run_local(args)
+    else:
+        status = commands.run_apps(args)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m spaps_server.cli`
+    sys.exit(main())
