@@ -32,7 +32,6 @@ SECRET_NAMES = frozenset(
         "recon_token",
         "client_secret",
         "secret",
-        "code",
         "otp",
     }
 )

@@ -602,8 +602,8 @@ class PaymentsResource(Resource[E]):
     @endpoint
     def get_product(
         self,
-        *,
         product_id: str,
+        *,
         include_prices: bool = True,
         access_token_override: str | None = None,
     ) -> Operation[Product]:

@@ -1,0 +1,132 @@
+"""What ``SpapsClient`` and ``AsyncSpapsClient`` share: settings, token storage, one engine,
+and lazily created sub-clients bound to both."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from ._resource import E
+from .config import Settings
+from .storage import InMemoryTokenStorage, StoredTokens, TokenStorage
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+R = TypeVar("R")
+
+
+class SubClient(Generic[R]):
+    """A sub-client attribute (``spaps.sessions``), imported and built on first access.
+
+    Sub-clients need no token to be created: the bearer token is read from the token storage
+    when a call is made, so a reference kept from before a sign-in never sends a stale token.
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = module
+        self._name = name
+        self._attr = name
+
+    def __set_name__(self, owner: type[Any], attr: str) -> None:
+        self._attr = attr
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, instance: ClientBase[Any], owner: type[Any]) -> R: ...
+
+    def __get__(self, instance: ClientBase[Any] | None, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        cache = instance._subclients
+        existing = cache.get(self._attr)
+        if existing is not None:
+            return existing
+        with instance._subclient_lock:
+            existing = cache.get(self._attr)
+            if existing is None:
+                cls = getattr(importlib.import_module(self._module, __package__), self._name)
+                existing = cache[self._attr] = cls(
+                    base_url=instance.settings.base_url,
+                    api_key=instance.settings.api_key,
+                    token_storage=instance._token_storage,
+                    engine=instance._engine,
+                )
+            return existing
+
+
+class ClientBase(Generic[E]):
+    """Settings, tokens and sub-client bookkeeping shared by the sync and async clients."""
+
+    _engine: E
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        request_timeout: float | None,
+        token_storage: TokenStorage | None,
+    ) -> None:
+        self.settings = Settings(
+            base_url=base_url, api_key=api_key, request_timeout=request_timeout
+        )
+        self._token_storage: TokenStorage = (
+            token_storage if token_storage is not None else InMemoryTokenStorage()
+        )
+        self._subclients: dict[str, Any] = {}
+        self._subclient_lock = threading.Lock()
+
+    @property
+    def token_storage(self) -> TokenStorage:
+        """Where this client keeps its tokens."""
+        return self._token_storage
+
+    @property
+    def auto_refresh(self) -> bool:
+        """Whether expired or rejected access tokens are refreshed automatically."""
+        return self._engine.auto_refresh
+
+    def get_tokens(self) -> StoredTokens | None:
+        """The stored tokens, or ``None`` when signed out."""
+        return self._token_storage.load()
+
+    def set_tokens(
+        self,
+        *,
+        access_token: str,
+        refresh_token: str | None = None,
+        token_type: str = "Bearer",
+        expires_in: int | None = None,
+        expires_at: datetime | None = None,
+    ) -> StoredTokens:
+        """Store tokens obtained elsewhere (a web front end, a previous process).
+
+        Example:
+            >>> spaps.set_tokens(access_token=token, refresh_token=refresh, expires_in=900)
+        """
+        if not access_token:
+            raise ValueError("access_token must be a non-empty string")
+        if expires_at is None and expires_in is not None:
+            expires_at = datetime.now(timezone.utc) + timedelta(seconds=expires_in)
+        tokens = StoredTokens(access_token, refresh_token, expires_at, token_type)
+        self._token_storage.save(tokens)
+        return tokens
+
+    def clear_tokens(self) -> None:
+        """Forget the stored tokens (signing out locally, without a request)."""
+        self._token_storage.clear()
+
+    @property
+    def closed(self) -> bool:
+        return self._engine.closed
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.settings.base_url!r}, api_key='***', "
+            f"signed_in={self._token_storage.load() is not None})"
+        )
