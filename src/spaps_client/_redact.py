@@ -52,7 +52,11 @@ def redact_url(url: httpx.URL | str) -> str:
     if not parsed.query:
         return str(parsed)
     pairs = parse_qsl(parsed.query.decode("ascii", "replace"), keep_blank_values=True)
-    masked = [(key, MASK if is_secret_name(key) else value) for key, value in pairs]
+    # In a query string ``code`` is an OAuth-style one-time code; in bodies it is an error code.
+    masked = [
+        (key, MASK if is_secret_name(key) or key.lower() == "code" else value)
+        for key, value in pairs
+    ]
     return str(parsed.copy_with(query=urlencode(masked, safe="*").encode("ascii")))
 
 
