@@ -279,3 +279,19 @@ def test_error_paths_over_real_http(sqlite_target: DbTarget):
             headers={"X-API-Key": DEFAULT_KEY},
         )
         assert ok_response.status_code == 201 and ok_response.json()["success"] is True
+
+
+async def test_api_key_routes_are_documented_with_the_security_scheme(
+    probe_client: httpx.AsyncClient,
+):
+    spec = (await probe_client.get("/openapi.json")).json()
+    assert spec["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": spec["components"]["securitySchemes"]["ApiKey"]["description"],
+    }
+    assert spec["paths"]["/api/probe/notes"]["get"]["security"] == [{"ApiKey": []}]
+    assert "security" not in spec["paths"]["/health"]["get"]
+    docs = (await probe_client.get("/docs")).text
+    assert "X-API-Key</span>" in docs
