@@ -153,6 +153,7 @@ _export(
     "verify_spaps_webhook",
     "WebhookEvent",
     "WebhookVerificationError",
+    "EntitlementEvent",
     "generate_test_signature",
     "generate_test_payload",
     "parse_entitlement_event",
