@@ -7,12 +7,12 @@ as ``JSONDecodeError``, ``AttributeError`` or a raw pydantic error.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from . import _json as safe_json
 from ._redact import body_snippet
 from .errors import SpapsError, malformed_error_class
 
@@ -43,9 +43,8 @@ def _decode(response: httpx.Response) -> Any:
     if not content.strip():
         return _MISSING
     try:
-        return json.loads(content)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        # RecursionError: absurdly deep nesting, which no SPAPS payload has.
+        return safe_json.loads(content)
+    except (UnicodeDecodeError, ValueError):
         return _MISSING
 
 

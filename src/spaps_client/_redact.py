@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
+from ._json import nesting_depth_exceeds
+
 MASK = "***"
 
 # Lower-cased JSON keys, query parameter names and header names whose values are secrets.
@@ -102,18 +104,15 @@ _TOKENISH = re.compile(r"(eyJ[\w-]+\.[\w-]+\.[\w-]+|\b(?:rt|ml|pr)_[\w-]{16,})")
 def body_snippet(content: bytes) -> str:
     """The first bytes of a response body, for debugging, with secrets masked."""
     text = content.decode("utf-8", "replace")
+    if nesting_depth_exceeds(text):
+        # Too deep to mask key by key, so none of it is shown.
+        return "<deeply nested JSON omitted>"
     try:
         decoded = json.loads(text)
     except ValueError:
-        decoded = None
-    except RecursionError:
-        # Too deep to parse: it cannot be masked key by key, so none of it is shown.
-        return "<deeply nested JSON omitted>"
+        pass
     else:
-        try:
-            text = json.dumps(redact_json(decoded), separators=(",", ":"))
-        except RecursionError:
-            return "<deeply nested JSON omitted>"
+        text = json.dumps(redact_json(decoded), separators=(",", ":"))
     text = _TOKENISH.sub(MASK, text)
     if len(text) > SNIPPET_LIMIT:
         return text[:SNIPPET_LIMIT] + "…"

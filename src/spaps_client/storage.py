@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import _json as safe_json
+
 __all__ = ["FileTokenStorage", "InMemoryTokenStorage", "StoredTokens", "TokenStorage"]
 
 
@@ -178,7 +180,7 @@ class FileTokenStorage(TokenStorage):
 
 def _decode_tokens(raw: bytes) -> StoredTokens | None:
     try:
-        payload: Any = json.loads(raw.decode("utf-8"))
+        payload: Any = safe_json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
     if not isinstance(payload, dict):

@@ -36,6 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import _json as safe_json
+
 __all__ = [
     "ENTITLEMENT_EVENT_TYPES",
     "SPAPS_SIGNATURE_HEADER",
@@ -305,7 +307,7 @@ def verify_spaps_webhook(
 
 def _decode_event(raw: bytes) -> WebhookEvent:
     try:
-        payload = json.loads(raw.decode("utf-8"))
+        payload = safe_json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise WebhookVerificationError(
             "Invalid webhook payload: body is not valid UTF-8 JSON", code="invalid_payload"

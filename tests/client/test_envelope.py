@@ -432,3 +432,23 @@ def test_non_empty_bodies(content: bytes) -> None:
 
 def test_text_is_the_raw_body() -> None:
     assert reply_of(content=b"# HELP up 1\n").text() == "# HELP up 1\n"
+
+
+def test_deep_nesting_cannot_crash_even_with_a_raised_recursion_limit() -> None:
+    # With a huge recursion limit the C JSON parser would overflow the C stack (a segfault);
+    # the depth check must reject the body before it reaches the parser.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, httpx\n"
+        "sys.setrecursionlimit(1_000_000)\n"
+        "from spaps_client._envelope import error_from_response\n"
+        "from spaps_client.errors import SessionError\n"
+        "body = b'[' * 200_000 + b']' * 200_000\n"
+        "error = error_from_response(httpx.Response(500, content=body), SessionError)\n"
+        "print(type(error).__name__, error.body_snippet)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "SessionError <deeply nested JSON omitted>"
