@@ -36,9 +36,35 @@ DEFAULT_APPLICATION_NAME = "default"
 SQLITE_FILENAME = "spaps.sqlite3"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
+DEFAULT_ACCESS_TOKEN_TTL = 900
+DEFAULT_SESSION_TTL = 30 * 24 * 3600
+PASSWORD_PROFILES = ("production", "test")
+
 SIGNING_KEY_FILE = "token_signing_key.pem"
 ENCRYPTION_KEY_FILE = "encryption_key"
 WEBHOOK_SECRET_FILE = "webhook_secret"
+
+
+def parse_rate_limit(text: str) -> tuple[str, int, float]:
+    """Parse ``BUCKET=LIMIT/SECONDS`` (e.g. ``login:ip=5/60``) into a rate-limit override."""
+    bucket, sep, rule = text.strip().partition("=")
+    limit_text, sep2, window_text = rule.partition("/")
+    try:
+        if not (sep and sep2 and bucket.strip()):
+            raise ValueError
+        limit, window = int(limit_text), float(window_text)
+        if limit < 1 or not window > 0:
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"invalid rate limit {text!r}: expected BUCKET=LIMIT/SECONDS, e.g. login:ip=5/60"
+        ) from None
+    return bucket.strip(), limit, window
+
+
+def parse_rate_limits(text: str) -> tuple[tuple[str, int, float], ...]:
+    """Parse a comma-separated list of rate-limit overrides (``$SPAPS_RATE_LIMITS``)."""
+    return tuple(parse_rate_limit(part) for part in text.split(",") if part.strip())
 
 
 class DataDirError(Exception):
@@ -188,9 +214,32 @@ class ServerConfig:
     smtp: SmtpSettings | None = None
     # The externally visible base URL (used in e-mailed links); defaults to http://host:port.
     public_url: str | None = None
+    # argon2id cost: "production" (OWASP parameters) or "test" (cheap; test suites only).
+    # Read from $SPAPS_PASSWORD_PROFILE so a test suite can set it once for every server,
+    # in-process or subprocess.
+    password_profile: str = dataclasses.field(
+        default_factory=lambda: os.environ.get("SPAPS_PASSWORD_PROFILE", "production")
+    )
+    access_token_ttl: int = DEFAULT_ACCESS_TOKEN_TTL
+    # How long a session (and its refresh token chain) lives without sign-in.
+    session_ttl: int = DEFAULT_SESSION_TTL
+    require_email_confirmation: bool = False
+    # Create the demo accounts (user@, premium@, admin@example.com) on start-up.
+    seed: bool = True
+    # A JSON (or TOML, Python 3.11+) file of extra users and other seed data.
+    seed_file: Path | None = None
+    # Rate-limit overrides: (bucket, limit, window seconds), e.g. ("login:ip", 5, 60.0).
+    rate_limits: tuple[tuple[str, int, float], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
+        if self.password_profile not in PASSWORD_PROFILES:
+            raise ValueError(
+                f"unknown password profile {self.password_profile!r} "
+                f"(expected one of {', '.join(PASSWORD_PROFILES)})"
+            )
+        if self.access_token_ttl < 1 or self.session_ttl < 1:
+            raise ValueError("token lifetimes must be positive")
 
     @property
     def base_url(self) -> str:

@@ -14,11 +14,14 @@ import os
 from collections.abc import Sequence
 
 from .config import DataDirError, ServerConfig
+from .domain.clock import Clock
 from .domain.models import Application
+from .security.tokens import TokenSigner
 from .services.applications import ApplicationService
 from .services.mailbox import MailboxService
 from .services.metrics import MetricsRegistry
 from .services.seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
+from .services.sessions import SessionPolicy, SessionService
 from .storage.database import Database, DatabaseConfigError, DatabaseKind, redact_database_url
 from .storage.migrations import migrate, reset_database
 from .storage.tables import metadata
@@ -36,6 +39,9 @@ class AppContext:
     applications: ApplicationService
     mailbox: MailboxService
     default_application: Application
+    clock: Clock
+    signer: TokenSigner
+    sessions: SessionService
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -110,6 +116,15 @@ async def open_context(
         default_app = await applications.ensure_default(
             config.default_application_name, config.default_api_key
         )
+        clock = Clock()
+        signer = TokenSigner(config.secrets.token_signing_key_pem, clock=clock.timestamp)
+        sessions = SessionService(
+            db,
+            signer,
+            clock,
+            metrics,
+            SessionPolicy(access_token_ttl=config.access_token_ttl, session_ttl=config.session_ttl),
+        )
         ctx = AppContext(
             config=config,
             db=db,
@@ -117,6 +132,9 @@ async def open_context(
             applications=applications,
             mailbox=MailboxService(db, metrics, config.smtp),
             default_application=default_app,
+            clock=clock,
+            signer=signer,
+            sessions=sessions,
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

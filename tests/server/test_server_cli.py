@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from spaps_server.storage.migrations import MIGRATIONS
+
 from .conftest import DEFAULT_KEY, SpapsProcess, pg_schema, spaps_command, start_spaps_local
 
 
@@ -225,7 +227,7 @@ def test_reset_wipes_the_database_but_keeps_secrets(tmp_path: Path):
     reset = start_spaps_local("--data-dir", str(data), "--reset")
     try:
         assert reset.record["application"]["id"] != app_id
-        assert reset.record["applied_migrations"] == [1]
+        assert reset.record["applied_migrations"] == [m.version for m in MIGRATIONS]
         with httpx.Client(base_url=reset.url) as http:
             assert http.get("/health/ready").json()["ready"] is True
     finally:

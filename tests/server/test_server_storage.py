@@ -65,7 +65,7 @@ async def test_migrations_on_an_empty_database_create_the_current_schema(db_targ
 async def test_migrations_on_an_existing_database_apply_only_what_is_new(db_target: DbTarget):
     db = _db(db_target)
     try:
-        assert await migrate(db) == [1]
+        assert await migrate(db) == [m.version for m in MIGRATIONS]
         repo = ApplicationsRepository(db)
         service = ApplicationService(db, MetricsRegistry())
         app, _key = await service.create("kept")
@@ -98,11 +98,13 @@ async def test_renamed_or_gapped_migrations_are_refused(db_target: DbTarget):
     db = _db(db_target)
     try:
         await migrate(db)
-        renamed = (Migration(1, "something-else", MIGRATIONS[0].upgrade),)
+        renamed = (Migration(1, "something-else", MIGRATIONS[0].upgrade), *MIGRATIONS[1:])
         with pytest.raises(MigrationError, match="was applied as"):
             await migrate(db, renamed)
         with pytest.raises(MigrationError, match="contiguous"):
-            await migrate(db, (*MIGRATIONS, Migration(5, "gap", lambda conn: None)))
+            await migrate(
+                db, (*MIGRATIONS, Migration(len(MIGRATIONS) + 2, "gap", lambda conn: None))
+            )
     finally:
         await db.dispose()
 

@@ -2,8 +2,14 @@
 
 * ``Ctx``: the running server's :class:`~spaps_server.context.AppContext`;
 * ``CurrentApplication``: the application resolved from ``X-API-Key`` (401
-  ``INVALID_API_KEY`` otherwise). Every ``/api/...`` route except metrics and health depends
-  on it, which also documents the key in the OpenAPI schema::
+  ``INVALID_API_KEY`` otherwise).
+* ``CurrentPrincipal``: the signed-in user of ``Authorization: Bearer <access token>``: the
+  token is verified, must belong to the API key's application, and its session must be live
+  (401 ``UNAUTHORIZED``, ``TOKEN_EXPIRED``, ``INVALID_TOKEN``, ``SESSION_REVOKED`` or
+  ``INVALID_SESSION``). Admin-only routes check ``principal.is_admin``.
+
+Every ``/api/...`` route except metrics and health depends on ``CurrentApplication`` (directly
+or through ``CurrentPrincipal``), which also documents the key in the OpenAPI schema::
 
       @router.get("/api/things")
       async def list_things(app: CurrentApplication, ctx: Ctx) -> EnvelopeJSONResponse:
@@ -15,10 +21,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from ..context import AppContext
-from ..domain.models import Application
+from ..domain.models import Application, Principal
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -48,3 +54,23 @@ async def require_application(
 
 
 CurrentApplication = Annotated[Application, Depends(require_application)]
+
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="Bearer",
+    description="An access token from login, refresh, magic link or wallet sign-in.",
+)
+
+
+async def require_principal(
+    ctx: Ctx,
+    application: CurrentApplication,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> Principal:
+    """Resolve the bearer token to a :class:`Principal` of the API key's application."""
+    token = credentials.credentials if credentials is not None else None
+    return await ctx.sessions.authenticate(token, application.id)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]

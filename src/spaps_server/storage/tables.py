@@ -70,3 +70,129 @@ mail_outbox = sa.Table(
     sa.Column("delivered_at", UTCDateTime, nullable=True),
     sa.Column("delivery_error", sa.Text, nullable=True),
 )
+
+
+def _app_fk() -> sa.Column[str]:
+    return sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _app_fk(),
+    sa.Column("email", sa.String(320), nullable=True),  # lower-cased; NULL: wallet-only
+    sa.Column("username", sa.String(100), nullable=True),
+    sa.Column("phone_number", sa.String(64), nullable=True),
+    sa.Column("password_hash", sa.Text, nullable=True),
+    sa.Column("tier", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(64), nullable=False),
+    sa.Column("email_confirmed", sa.Boolean, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("last_sign_in_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("application_id", "email", name="uq_users_application_email"),
+)
+
+user_wallets = sa.Table(
+    "user_wallets",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _app_fk(),
+    sa.Column(
+        "user_id",
+        sa.String(64),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("wallet_address", sa.String(128), nullable=False),
+    sa.Column("chain_type", sa.String(32), nullable=False),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint(
+        "application_id", "chain_type", "wallet_address", name="uq_user_wallets_address"
+    ),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _app_fk(),
+    sa.Column(
+        "user_id",
+        sa.String(64),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("auth_method", sa.String(32), nullable=False),
+    sa.Column("user_agent", sa.Text, nullable=True),
+    sa.Column("ip_address", sa.String(64), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_activity_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_reason", sa.String(64), nullable=True),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _app_fk(),
+    sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+)
+
+one_time_tokens = sa.Table(
+    "one_time_tokens",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _app_fk(),
+    sa.Column("kind", sa.String(32), nullable=False),  # magic_link/password_reset/...
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "user_id",
+        sa.String(64),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+)
+
+wallet_nonces = sa.Table(
+    "wallet_nonces",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _app_fk(),
+    sa.Column("wallet_address", sa.String(128), nullable=False),
+    sa.Column("chain_type", sa.String(32), nullable=False),
+    sa.Column("nonce", sa.String(128), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("message_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from ..database import Database, DatabaseKind
 from ..types import UTCDateTime, utcnow
-from . import v0001_foundation
+from . import v0001_foundation, v0002_auth
 
 __all__ = [
     "MIGRATIONS",
@@ -54,7 +54,10 @@ class MigrationError(Exception):
     """The database's schema history does not fit this server's migrations."""
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "foundation", v0001_foundation.upgrade),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "foundation", v0001_foundation.upgrade),
+    Migration(2, "auth", v0002_auth.upgrade),
+)
 
 # The runner's own view of its bookkeeping table, independent of storage.tables.
 _history_metadata = sa.MetaData()
