@@ -196,3 +196,26 @@ wallet_nonces = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("used_at", UTCDateTime, nullable=True),
 )
+
+whitelist_entries = sa.Table(
+    "whitelist_entries",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # Always lower-case (``services.whitelist.normalize_email``); unique per application.
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("tier", sa.String(64), nullable=False),
+    sa.Column("bypass_payment", sa.Boolean, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # The administrator's user id, or "seed" for entries from a seed file.
+    sa.Column("created_by", sa.String(64), nullable=True),
+    sa.UniqueConstraint("application_id", "email", name="uq_whitelist_entries_app_email"),
+    sa.Index("ix_whitelist_entries_app_tier", "application_id", "tier"),
+)
