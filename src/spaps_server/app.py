@@ -43,9 +43,18 @@ def domain_routers() -> list[APIRouter]:
     """The router registry, in mounting order. Later issues append theirs (auth, sessions,
     payments, whitelist, ...). Put a route with a fixed segment before one with a parameter
     in the same position only if they share a method (FastAPI matches in order)."""
-    from .routes import dev, docs, health, metrics
+    from .routes import auth, dev, docs, health, metrics, sessions, well_known
 
-    return [health.router, metrics.router, docs.router, dev.router]
+    return [
+        health.router,
+        metrics.router,
+        docs.router,
+        dev.router,
+        well_known.router,
+        auth.router,
+        auth.pages_router,
+        sessions.router,
+    ]
 
 
 def create_app(

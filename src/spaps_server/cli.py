@@ -45,6 +45,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def _version() -> str:
     from importlib import metadata
 
@@ -94,6 +104,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     local.add_argument(
         "--reset", action="store_true", help="start from an empty database (secrets are kept)"
+    )
+    auth = local.add_argument_group("accounts and sign-in")
+    auth.add_argument(
+        "--no-seed",
+        action="store_true",
+        help="do not create the demo accounts (user@, premium@, admin@example.com)",
+    )
+    auth.add_argument(
+        "--seed",
+        metavar="FILE",
+        default=os.environ.get("SPAPS_SEED_FILE") or None,
+        help="add users (and other seed data) from a JSON or TOML (Python 3.11+) file",
+    )
+    auth.add_argument(
+        "--require-email-confirmation",
+        action="store_true",
+        help="register sends a confirmation e-mail instead of signing the user in",
+    )
+    auth.add_argument(
+        "--access-token-ttl",
+        type=_positive_int,
+        default=900,
+        metavar="SECONDS",
+        help="lifetime of access tokens (default: 900)",
+    )
+    auth.add_argument(
+        "--session-ttl",
+        type=_positive_int,
+        default=30 * 24 * 3600,
+        metavar="SECONDS",
+        help="lifetime of a session and its refresh tokens (default: 30 days)",
+    )
+    auth.add_argument(
+        "--rate-limit",
+        action="append",
+        default=None,
+        metavar="BUCKET=LIMIT/SECONDS",
+        help="override a rate limit, e.g. login:ip=5/60 (repeatable; also "
+        "$SPAPS_RATE_LIMITS, comma-separated). Buckets: login, register, magic-link, "
+        "password-reset, nonce, wallet-sign-in, each with :ip or :acct",
+    )
+    auth.add_argument(
+        "--password-profile",
+        choices=["production", "test"],
+        default=os.environ.get("SPAPS_PASSWORD_PROFILE") or "production",
+        help="argon2id cost; 'test' is cheap and only for test suites (default: production, "
+        "or $SPAPS_PASSWORD_PROFILE)",
     )
     local.add_argument(
         "--log-level",

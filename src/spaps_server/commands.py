@@ -23,18 +23,19 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
-from .config import DataDirError, ServerConfig, SmtpSettings
+from .config import DataDirError, ServerConfig, SmtpSettings, parse_rate_limit, parse_rate_limits
 from .context import AppContext, open_context, open_database
 from .domain.errors import DomainError
 from .services.applications import ApplicationService
 from .services.metrics import MetricsRegistry
+from .services.seed_users import SeedFileError
 from .storage.database import DatabaseConfigError
 from .storage.migrations import MigrationError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 
-_STARTUP_ERRORS = (DataDirError, DatabaseConfigError, MigrationError)
+_STARTUP_ERRORS = (DataDirError, DatabaseConfigError, MigrationError, SeedFileError)
 
 
 def _fail(command: str, message: str) -> int:
@@ -215,8 +216,27 @@ def run_local(args: argparse.Namespace) -> int:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
         return _fail("local", _bind_error(args.host, args.port, exc))
+    try:
+        limits = parse_rate_limits(os.environ.get("SPAPS_RATE_LIMITS", ""))
+        limits += tuple(parse_rate_limit(text) for text in args.rate_limit or ())
+    except ValueError as exc:
+        sock.close()
+        return _fail("local", str(exc))
     port = int(sock.getsockname()[1])
-    config = _config_from(args, host=args.host, port=port, reset=args.reset, smtp=smtp)
+    config = _config_from(
+        args,
+        host=args.host,
+        port=port,
+        reset=args.reset,
+        smtp=smtp,
+        seed=not args.no_seed,
+        seed_file=Path(args.seed) if args.seed else None,
+        require_email_confirmation=args.require_email_confirmation,
+        access_token_ttl=args.access_token_ttl,
+        session_ttl=args.session_ttl,
+        rate_limits=limits,
+        password_profile=args.password_profile,
+    )
     try:
         return asyncio.run(_serve(config, sock, args))
     except KeyboardInterrupt:  # Ctrl-C before the handlers were installed

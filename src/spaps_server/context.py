@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from .config import DataDirError, ServerConfig
 from .domain.clock import Clock
 from .domain.models import Application
+from .security.passwords import PasswordHasher, PasswordPolicy
 from .security.tokens import TokenSigner
 from .services.applications import ApplicationService
+from .services.auth import AuthService, AuthSettings, build_rate_limiter
 from .services.mailbox import MailboxService
 from .services.metrics import MetricsRegistry
 from .services.seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
@@ -42,6 +44,7 @@ class AppContext:
     clock: Clock
     signer: TokenSigner
     sessions: SessionService
+    auth: AuthService
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -125,16 +128,37 @@ async def open_context(
             metrics,
             SessionPolicy(access_token_ttl=config.access_token_ttl, session_ttl=config.session_ttl),
         )
+        mailbox = MailboxService(db, metrics, config.smtp)
+        policy = (
+            PasswordPolicy.for_tests()
+            if config.password_profile == "test"
+            else PasswordPolicy.production()
+        )
+        auth = AuthService(
+            db,
+            sessions,
+            signer,
+            clock,
+            metrics,
+            mailbox,
+            PasswordHasher(policy),
+            build_rate_limiter(config.rate_limits),
+            AuthSettings(
+                base_url=config.base_url,
+                require_email_confirmation=config.require_email_confirmation,
+            ),
+        )
         ctx = AppContext(
             config=config,
             db=db,
             metrics=metrics,
             applications=applications,
-            mailbox=MailboxService(db, metrics, config.smtp),
+            mailbox=mailbox,
             default_application=default_app,
             clock=clock,
             signer=signer,
             sessions=sessions,
+            auth=auth,
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

@@ -49,7 +49,11 @@ def test_json_record_and_a_working_server(spaps_process: SpapsProcess, tmp_path:
     assert record["docs_url"] == record["url"] + "/docs"
     assert record["database"] == "sqlite"
     assert record["api_key"] == DEFAULT_KEY
-    assert record["seeded_accounts"] == []
+    assert [a["email"] for a in record["seeded_accounts"]] == [
+        "user@example.com",
+        "premium@example.com",
+        "admin@example.com",
+    ]
     assert Path(record["data_dir"]) == tmp_path / "data"
 
     with httpx.Client(base_url=spaps_process.url) as http:

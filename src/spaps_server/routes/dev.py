@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
+from ..context import AppContext
 from ..domain.models import MailMessage
 from ..http.deps import Ctx
 from ..http.envelopes import EnvelopeJSONResponse, ok
@@ -67,8 +68,24 @@ async def dev_index(ctx: Ctx) -> HTMLResponse:
         f"<tr><th>Database</th><td>{esc(ctx.db.kind.value)}</td></tr>"
         f"<tr><th>Data dir</th><td><code>{esc(ctx.config.data_dir)}</code></td></tr>"
         "</table>"
+        f"{_seeded_accounts(ctx)}"
     )
     return HTMLResponse(page("SPAPS local: developer pages", body))
+
+
+def _seeded_accounts(ctx: AppContext) -> str:
+    if not ctx.seeded_accounts:
+        return "<h2>Seeded accounts</h2><p class='muted'>None (started with --no-seed).</p>"
+    rows = "".join(
+        f"<tr><td><code>{esc(a.email or a.wallet_address or '')}</code></td>"
+        f"<td><code>{esc(a.password or '')}</code></td><td>{esc(a.role)}</td>"
+        f"<td>{esc(a.notes or '')}</td></tr>"
+        for a in ctx.seeded_accounts
+    )
+    return (
+        "<h2>Seeded accounts</h2><table><tr><th>Account</th><th>Password</th><th>Role</th>"
+        f"<th>Notes</th></tr>{rows}</table>"
+    )
 
 
 def _linkify(text: str) -> str:

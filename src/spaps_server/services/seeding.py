@@ -36,8 +36,22 @@ class SeededAccount:
 
 SeedHook = Callable[["AppContext"], Awaitable[Sequence[SeededAccount]]]
 
+
+async def _seed_demo_accounts(ctx: AppContext) -> Sequence[SeededAccount]:
+    # Imported here: seed_users imports this module for SeededAccount.
+    from .seed_users import seed_demo_accounts
+
+    return await seed_demo_accounts(ctx)
+
+
+async def _seed_from_file(ctx: AppContext) -> Sequence[SeededAccount]:
+    from .seed_users import seed_from_file
+
+    return await seed_from_file(ctx)
+
+
 # Run in order at every start-up, after migrations and after the default application exists.
-SEED_HOOKS: tuple[SeedHook, ...] = ()
+SEED_HOOKS: tuple[SeedHook, ...] = (_seed_demo_accounts, _seed_from_file)
 
 
 async def run_seed_hooks(ctx: AppContext, hooks: Sequence[SeedHook]) -> list[SeededAccount]:

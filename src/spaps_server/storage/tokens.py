@@ -87,6 +87,18 @@ class TokensRepository:
             row = (await c.execute(query)).first()
         return _one_time(row) if row else None
 
+    async def find_one_time_any_application(
+        self, kind: str, token_hash: str, *, conn: AsyncConnection | None = None
+    ) -> OneTimeToken | None:
+        """A one-time token of ``kind`` by hash, whatever its application (for links opened
+        in a browser, which carry no API key; the hash itself is unguessable)."""
+        query = sa.select(one_time_tokens).where(
+            one_time_tokens.c.kind == kind, one_time_tokens.c.token_hash == token_hash
+        )
+        async with self._db.use(conn, write=False) as c:
+            row = (await c.execute(query)).first()
+        return _one_time(row) if row else None
+
     async def spend_one_time(
         self, token_id: str, at: datetime, *, conn: AsyncConnection | None = None
     ) -> bool:

@@ -1,0 +1,205 @@
+"""Seed data for the default application: the demo accounts and the ``--seed FILE`` loader.
+
+Demo accounts (password ``Secret123!``, public, dev only): ``user@example.com`` (tier basic),
+``premium@example.com`` (tier premium) and ``admin@example.com`` (role admin). They are
+created on first start unless ``--no-seed``; later starts find and report them unchanged.
+
+A seed file is JSON, or TOML on Python 3.11+, whose top-level keys are sections. Each
+section has a handler in :data:`SEED_FILE_SECTIONS`; other issues register theirs there
+(``SEED_FILE_SECTIONS["whitelist"] = handler``). The ``users`` section is a list of::
+
+    {"email": "ann@example.com", "password": "Ann-Pass-2024!", "tier": "pro",
+     "role": "user", "username": "ann", "wallets": ["0x...", {"address": "...",
+     "chain": "solana"}]}
+
+``password`` may be omitted (the user then signs in by magic link or wallet); an e-mail is
+required unless the user has wallets.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..domain.errors import DomainError
+from .seeding import SeededAccount
+
+if TYPE_CHECKING:
+    from ..context import AppContext
+
+DEMO_PASSWORD = "Secret123!"  # the documented local-dev password, public
+DEMO_ACCOUNTS: tuple[dict[str, str], ...] = (
+    {"email": "user@example.com", "tier": "basic", "role": "user"},
+    {"email": "premium@example.com", "tier": "premium", "role": "user"},
+    {"email": "admin@example.com", "tier": "basic", "role": "admin"},
+)
+
+
+class SeedFileError(Exception):
+    """The seed file cannot be read or does not have the expected shape."""
+
+
+SeedSectionHandler = Callable[["AppContext", str, Any], Awaitable[list[SeededAccount]]]
+"""``async (ctx, application_id, section_value) -> accounts to report``; must be idempotent
+(seeding runs at every start) and raise :class:`SeedFileError` for a malformed section."""
+
+
+async def _ensure_user(
+    ctx: AppContext,
+    application_id: str,
+    entry: Mapping[str, Any],
+    *,
+    check_strength: bool,
+) -> SeededAccount:
+    email = entry.get("email")
+    password = entry.get("password")
+    tier = str(entry.get("tier") or "basic")
+    role = str(entry.get("role") or "user")
+    wallets = entry.get("wallets") or []
+    if email is not None and not isinstance(email, str):
+        raise SeedFileError("users: 'email' must be a string")
+    if password is not None and not isinstance(password, str):
+        raise SeedFileError(f"users: {email}: 'password' must be a string")
+    if not isinstance(wallets, list):
+        raise SeedFileError(f"users: {email}: 'wallets' must be a list")
+    if email is None and not wallets:
+        raise SeedFileError("users: every user needs an 'email' or 'wallets'")
+    auth = ctx.auth
+    user = await auth.users.get_by_email(application_id, email) if email else None
+    first_wallet: str | None = None
+    try:
+        if user is None:
+            if email is None:
+                # A wallet-only user already seeded is found through its first wallet.
+                first = _wallet_entry(wallets[0])
+                existing = await auth.users.find_wallet(
+                    application_id, *_identity(ctx, first[0], first[1])
+                )
+                if existing is not None:
+                    found = await auth.users.get(application_id, existing.user_id)
+                    return SeededAccount(
+                        email="",
+                        role=role,
+                        user_id=found.id if found else None,
+                        wallet_address=existing.wallet_address,
+                        notes=f"tier {tier}",
+                    )
+            user = await auth.create_user(
+                application_id,
+                email=email,
+                password=password,
+                username=entry.get("username"),
+                phone_number=entry.get("phone_number"),
+                tier=tier,
+                role=role,
+                metadata=entry.get("metadata") or {},
+                check_strength=check_strength,
+            )
+            for raw in wallets:
+                address, chain = _wallet_entry(raw)
+                wallet = await auth.link_wallet(
+                    user, wallet_address=address, chain=chain, verified=True
+                )
+                first_wallet = first_wallet or wallet.wallet_address
+        else:
+            existing_wallets = await auth.users.wallets_of(application_id, user.id)
+            first_wallet = existing_wallets[0].wallet_address if existing_wallets else None
+    except DomainError as exc:
+        raise SeedFileError(f"users: {email or 'wallet user'}: {exc.message}") from None
+    return SeededAccount(
+        email=user.email or "",
+        role=user.role,
+        password=password,
+        user_id=user.id,
+        wallet_address=first_wallet,
+        notes=f"tier {user.tier}",
+    )
+
+
+def _identity(ctx: AppContext, address: str, chain: str | None) -> tuple[str, str]:
+    return ctx.auth.wallet_identity(address, chain)
+
+
+def _wallet_entry(raw: Any) -> tuple[str, str | None]:
+    if isinstance(raw, str):
+        return raw, None
+    if isinstance(raw, Mapping):
+        address = raw.get("address") or raw.get("wallet_address")
+        chain = raw.get("chain") or raw.get("chain_type")
+        if isinstance(address, str) and (chain is None or isinstance(chain, str)):
+            return address, chain
+    raise SeedFileError("users: a wallet is an address string or {address, chain}")
+
+
+async def seed_users_section(
+    ctx: AppContext, application_id: str, value: Any
+) -> list[SeededAccount]:
+    """The ``users`` section of a seed file."""
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise SeedFileError("'users' must be a list of objects")
+    return [await _ensure_user(ctx, application_id, v, check_strength=True) for v in value]
+
+
+SEED_FILE_SECTIONS: dict[str, SeedSectionHandler] = {"users": seed_users_section}
+
+
+def _parse_toml(path: Path, raw: bytes) -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            return tomllib.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SeedFileError(f"seed file {path} is not valid TOML: {exc}") from None
+    raise SeedFileError(f"seed file {path}: TOML needs Python 3.11 or newer; use a JSON seed file")
+
+
+def load_seed_file(path: Path) -> dict[str, Any]:
+    """Parse a seed file (``.toml`` as TOML on Python 3.11+, anything else as JSON)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SeedFileError(f"cannot read seed file {path}: {exc.strerror}") from None
+    if path.suffix.lower() == ".toml":
+        data: Any = _parse_toml(path, raw)
+    else:
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise SeedFileError(f"seed file {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SeedFileError(f"seed file {path} must hold an object of sections")
+    unknown = sorted(set(data) - set(SEED_FILE_SECTIONS))
+    if unknown:
+        raise SeedFileError(
+            f"seed file {path}: unknown section(s) {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(SEED_FILE_SECTIONS))})"
+        )
+    return data
+
+
+async def seed_demo_accounts(ctx: AppContext) -> list[SeededAccount]:
+    """The three demo accounts in the default application (unless seeding is off)."""
+    if not ctx.config.seed:
+        return []
+    app_id = ctx.default_application.id
+    accounts = []
+    for spec in DEMO_ACCOUNTS:
+        entry = {**spec, "password": DEMO_PASSWORD}
+        accounts.append(await _ensure_user(ctx, app_id, entry, check_strength=True))
+    return accounts
+
+
+async def seed_from_file(ctx: AppContext) -> list[SeededAccount]:
+    """The ``--seed FILE`` sections, in file order."""
+    path = ctx.config.seed_file
+    if path is None:
+        return []
+    data = load_seed_file(path)
+    accounts: list[SeededAccount] = []
+    for section, value in data.items():
+        accounts.extend(await SEED_FILE_SECTIONS[section](ctx, ctx.default_application.id, value))
+    return accounts

@@ -1,0 +1,9 @@
+"""Suite-wide settings: every server a test starts (in-process or ``spaps local`` as a
+subprocess, which inherits the environment) hashes passwords with the cheap argon2id test
+profile. Benchmarks measure the production profile instead."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SPAPS_PASSWORD_PROFILE", "test")
