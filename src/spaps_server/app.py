@@ -43,7 +43,7 @@ def domain_routers() -> list[APIRouter]:
     """The router registry, in mounting order. Later issues append theirs (auth, sessions,
     payments, whitelist, ...). Put a route with a fixed segment before one with a parameter
     in the same position only if they share a method (FastAPI matches in order)."""
-    from .routes import auth, dev, docs, health, metrics, sessions, well_known
+    from .routes import auth, dev, docs, health, metrics, sessions, well_known, whitelist
 
     return [
         health.router,
@@ -54,6 +54,7 @@ def domain_routers() -> list[APIRouter]:
         auth.router,
         auth.pages_router,
         sessions.router,
+        whitelist.router,
     ]
 
 

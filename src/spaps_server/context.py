@@ -24,6 +24,7 @@ from .services.mailbox import MailboxService
 from .services.metrics import MetricsRegistry
 from .services.seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
 from .services.sessions import SessionPolicy, SessionService
+from .services.whitelist import WhitelistService
 from .storage.database import Database, DatabaseConfigError, DatabaseKind, redact_database_url
 from .storage.migrations import migrate, reset_database
 from .storage.tables import metadata
@@ -45,6 +46,7 @@ class AppContext:
     signer: TokenSigner
     sessions: SessionService
     auth: AuthService
+    whitelist: WhitelistService
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -134,6 +136,8 @@ async def open_context(
             if config.password_profile == "test"
             else PasswordPolicy.production()
         )
+        # Whitelisted users get the entry's tier and see its payment bypass in their profile.
+        whitelist = WhitelistService(db, metrics)
         auth = AuthService(
             db,
             sessions,
@@ -147,6 +151,8 @@ async def open_context(
                 base_url=config.base_url,
                 require_email_confirmation=config.require_email_confirmation,
             ),
+            tier_override=whitelist.tier_for,
+            profile_metadata=whitelist.profile_metadata,
         )
         ctx = AppContext(
             config=config,
@@ -159,6 +165,7 @@ async def open_context(
             signer=signer,
             sessions=sessions,
             auth=auth,
+            whitelist=whitelist,
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

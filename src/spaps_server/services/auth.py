@@ -75,6 +75,10 @@ TierOverride = Callable[[str, str], Awaitable[str | None]]
 """``async (application_id, email) -> tier | None``: a tier that replaces a user's stored
 tier (the whitelist plugs in here); ``None`` keeps the stored one."""
 
+ProfileMetadata = Callable[[str, str], Awaitable[dict[str, Any]]]
+"""``async (application_id, email) -> keys`` merged over a user's stored profile ``metadata``
+(the whitelist adds ``bypass_payment`` here)."""
+
 DEFAULT_TIER = "basic"
 DEFAULT_ROLE = "user"
 TOKEN_TYPE = "Bearer"
@@ -172,6 +176,7 @@ class AuthService:
         settings: AuthSettings,
         *,
         tier_override: TierOverride | None = None,
+        profile_metadata: ProfileMetadata | None = None,
     ) -> None:
         self._db = db
         self._sessions = sessions
@@ -185,6 +190,7 @@ class AuthService:
         self.limiter = limiter
         self.settings = settings
         self.tier_override: TierOverride | None = tier_override
+        self.profile_metadata: ProfileMetadata | None = profile_metadata
         self._sign_ins = metrics.counter(
             "spaps_auth_sign_ins_total",
             "Sign-in attempts by method and outcome",
@@ -277,6 +283,9 @@ class AuthService:
     async def profile(self, user: User) -> dict[str, Any]:
         """The ``user`` of ``GET /api/auth/user`` (UserProfile: wallets as objects)."""
         wallets = await self._users.wallets_of(user.application_id, user.id)
+        metadata = dict(user.metadata)
+        if self.profile_metadata is not None and user.email:
+            metadata.update(await self.profile_metadata(user.application_id, user.email))
         return {
             "id": user.id,
             "email": user.email,
@@ -293,7 +302,7 @@ class AuthService:
                 }
                 for w in wallets
             ],
-            "metadata": user.metadata,
+            "metadata": metadata,
             "created_at": iso(user.created_at),
         }
 

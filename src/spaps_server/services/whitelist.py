@@ -2,7 +2,9 @@
 without having to pay. Administrators manage entries; anyone holding the API key may check
 an address; sign-in consults it for the user's tier (see :meth:`WhitelistService.tier_for`).
 
-Addresses are compared case-insensitively: they are stored and looked up lower-case.
+Addresses are compared case-insensitively: they are stored and looked up lower-case. A seed
+file's ``whitelist`` section is loaded by :func:`seed_whitelist_section`, registered in
+``seed_users.SEED_FILE_SECTIONS`` when this module is imported (``context`` imports it).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +23,11 @@ from ..storage.database import Database
 from ..storage.types import utcnow
 from ..storage.whitelist import WhitelistRepository
 from .metrics import MetricsRegistry
+from .seed_users import SEED_FILE_SECTIONS, SeedFileError
+from .seeding import SeededAccount
+
+if TYPE_CHECKING:
+    from ..context import AppContext
 
 DEFAULT_TIER = "premium"
 MAX_PAGE_SIZE = 1000
@@ -238,6 +245,11 @@ class WhitelistService:
         entry = await self.lookup(application_id, email)
         return entry.tier if entry else None
 
+    async def profile_metadata(self, application_id: str, email: str | None) -> dict[str, Any]:
+        """What a whitelisted user's profile ``metadata`` gains: ``bypass_payment``."""
+        entry = await self.lookup(application_id, email)
+        return {"bypass_payment": entry.bypass_payment} if entry else {}
+
     async def load_seed(
         self, application_id: str, items: Sequence[Mapping[str, Any]]
     ) -> builtins.list[WhitelistEntry]:
@@ -270,3 +282,21 @@ class WhitelistService:
                 )
             )
         return entries
+
+
+async def seed_whitelist_section(
+    ctx: AppContext, application_id: str, value: Any
+) -> builtins.list[SeededAccount]:
+    """The ``whitelist`` section of a seed file: a list of ``{email, tier?, bypass_payment?,
+    metadata?}`` objects (defaults: premium, true, ``{}``), upserted at every start. Entries
+    are not accounts, so nothing is reported."""
+    if not isinstance(value, builtins.list):
+        raise SeedFileError("'whitelist' must be a list of objects")
+    try:
+        await ctx.whitelist.load_seed(application_id, value)
+    except InvalidError as exc:
+        raise SeedFileError(f"whitelist: {exc.message}") from None
+    return []
+
+
+SEED_FILE_SECTIONS["whitelist"] = seed_whitelist_section
