@@ -21,7 +21,7 @@ from spaps_server.config import ServerConfig
 from spaps_server.context import open_context
 from spaps_server.services.seed_users import SeedFileError
 
-from .conftest import DEFAULT_KEY, DbTarget, live_server
+from .conftest import DEFAULT_KEY, DbTarget, live_server, start_spaps_local
 
 PASSWORD = "Secret123!"
 ADMIN = "admin@example.com"
@@ -86,10 +86,15 @@ def server_config(target: DbTarget, **overrides: Any) -> ServerConfig:
     return target.config(password_profile="test", **overrides)  # cheap password hashing
 
 
+OTHER_ADMIN = "boss@second.example.com"
+
+
 async def _second_application(config: ServerConfig) -> tuple[str, str, str]:
+    """A second application with its own administrator (made before the server starts)."""
     ctx = await open_context(config)
     try:
         other, key = await ctx.applications.create("second app")
+        await ctx.auth.create_user(other.id, email=OTHER_ADMIN, password=PASSWORD, role="admin")
         return ctx.default_application.id, other.id, key
     finally:
         await ctx.close()
@@ -357,6 +362,33 @@ def test_entries_belong_to_one_application(env: Env):
     still = data_of(env.http.get(f"{BASE}/check", params={"email": "scoped@example.com"}))
     assert still["entry"]["application_id"] == env.default_app_id
 
+    # The other application's own administrator sees and changes only its entries.
+    boss = env.headers(sign_in(env.http, OTHER_ADMIN, key=env.other_key), key=env.other_key)
+    assert data_of(env.http.get(BASE, headers=boss)) == {"entries": [], "total": 0}
+    url = f"{BASE}/scoped@example.com"
+    assert_error(env.http.put(url, json={"tier": "basic"}, headers=boss), 404, "NOT_WHITELISTED")
+    assert_error(env.http.delete(url, headers=boss), 404, "NOT_WHITELISTED")
+    theirs = data_of(
+        env.http.post(BASE, json={"email": "scoped@example.com", "tier": "basic"}, headers=boss),
+        201,
+    )["entry"]
+    assert (theirs["application_id"], theirs["tier"]) == (env.other_app_id, "basic")
+    data_of(env.http.delete(url, headers=boss))
+    ours = data_of(env.http.get(f"{BASE}/check", params={"email": "scoped@example.com"}))
+    assert (ours["entry"]["application_id"], ours["entry"]["tier"]) == (
+        env.default_app_id,
+        "enterprise",
+    )
+    listing = data_of(env.http.get(BASE, headers=env.admin()))
+    assert [e["email"] for e in listing["entries"]] == ["scoped@example.com"]
+    # The default application's seeded user is unknown to the other application.
+    refused = env.http.post(
+        "/api/auth/login",
+        json={"email": USER, "password": PASSWORD},
+        headers={"X-API-Key": env.other_key},
+    )
+    assert refused.status_code == 401, refused.text
+
 
 # -- our SDK ------------------------------------------------------------------------------
 
@@ -556,3 +588,20 @@ def test_a_malformed_whitelist_section_is_refused(
     config = server_config(sqlite_target, seed_file=seed)
     with pytest.raises(SeedFileError, match="whitelist"):
         asyncio.run(open_context(config))
+
+
+def test_spaps_local_loads_the_whitelist_section_of_a_seed_file(tmp_path: Path):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"whitelist": [{"email": "cli@example.com", "tier": "gold"}]}))
+    process = start_spaps_local(
+        "--data-dir", str(tmp_path / "data"), "--seed", str(seed), "--password-profile", "test"
+    )
+    try:
+        with SpapsClient(base_url=process.url, api_key=DEFAULT_KEY) as spaps:
+            result = spaps.whitelist.check(email="CLI@example.com")
+            assert result.entry is not None and result.entry.tier == "gold"
+            spaps.auth.sign_in_with_password(email=ADMIN, password=PASSWORD)
+            assert [e.email for e in spaps.whitelist.list().entries] == ["cli@example.com"]
+    finally:
+        status, _out, err = process.stop()
+    assert status == 0, err
