@@ -3,9 +3,6 @@ alike: no credentials sent, raw bodies, MetricsError for every failure."""
 
 from __future__ import annotations
 
-import inspect
-import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,63 +19,8 @@ from spaps_client.resources.metrics import AsyncMetricsClient, MetricsClient
 BASE = "http://test"
 
 
-class MetricsHarness:
-    """One sub-client (sync or async) over a mock transport that answers with queued
-    responses and records every request it gets."""
-
-    def __init__(self, flavour: str) -> None:
-        self.flavour = flavour
-        self.requests: list[httpx.Request] = []
-        self.responses: list[httpx.Response] = []
-        self._http: list[httpx.Client | httpx.AsyncClient] = []
-        self.client = self.make(access_token="tok")
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        assert self.responses, f"unexpected request {request.method} {request.url}"
-        return self.responses.pop(0)
-
-    def make(self, **kwargs: Any) -> MetricsClient | AsyncMetricsClient:
-        transport = httpx.MockTransport(self._handle)
-        if self.flavour == "sync":
-            http = httpx.Client(base_url=BASE, transport=transport)
-            self._http.append(http)
-            return MetricsClient(base_url=BASE, api_key="k", client=http, **kwargs)
-        ahttp = httpx.AsyncClient(base_url=BASE, transport=transport)
-        self._http.append(ahttp)
-        return AsyncMetricsClient(base_url=BASE, api_key="k", client=ahttp, **kwargs)
-
-    def reply(self, status: int = 200, body: Any = None, **kwargs: Any) -> None:
-        if body is not None:
-            kwargs["json"] = body
-        self.responses.append(httpx.Response(status, **kwargs))
-
-    async def call(self, name: str, *args: Any, client: Any = None, **kwargs: Any) -> Any:
-        result = getattr(client or self.client, name)(*args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-    @property
-    def sent(self) -> httpx.Request:
-        assert len(self.requests) == 1
-        return self.requests[0]
-
-    def sent_json(self) -> Any:
-        return json.loads(self.sent.content)
-
-    async def close(self) -> None:
-        for http in self._http:
-            if isinstance(http, httpx.AsyncClient):
-                await http.aclose()
-            else:
-                http.close()
-
-
-@pytest.fixture(params=["sync", "async"])
-async def api(request: pytest.FixtureRequest) -> AsyncIterator[MetricsHarness]:
-    harness = MetricsHarness(request.param)
-    yield harness
-    await harness.close()
+CLIENTS = (MetricsClient, AsyncMetricsClient)
+Harness = Any  # the shared harness of conftest.py (api / h fixtures)
 
 
 PROMETHEUS = "# HELP http_requests_total Total HTTP requests received\nhttp_requests_total 123"
@@ -103,7 +45,7 @@ def assert_no_credentials(request: httpx.Request) -> None:
 # ---- #52 GET /api/metrics ---------------------------------------------------------------
 
 
-async def test_prometheus_request_and_fixture(api: MetricsHarness) -> None:
+async def test_prometheus_request_and_fixture(api: Harness) -> None:
     api.reply(200, content=PROMETHEUS.encode(), headers={"Content-Type": "text/plain"})
     result = await api.call("get_prometheus_metrics")
 
@@ -116,7 +58,7 @@ async def test_prometheus_request_and_fixture(api: MetricsHarness) -> None:
     assert result == PROMETHEUS
 
 
-async def test_prometheus_error(api: MetricsHarness) -> None:
+async def test_prometheus_error(api: Harness) -> None:
     api.reply(503, content=b"unavailable", headers={"X-Request-ID": "req_metrics"})
     with pytest.raises(MetricsError) as info:
         await api.call("get_prometheus_metrics")
@@ -133,7 +75,7 @@ async def test_prometheus_error(api: MetricsHarness) -> None:
 
 @pytest.mark.parametrize(("name", "route", "accept", "payload"), DICT_ENDPOINTS)
 async def test_json_endpoint_request_and_fixture(
-    api: MetricsHarness, name: str, route: str, accept: str | None, payload: dict[str, Any]
+    api: Harness, name: str, route: str, accept: str | None, payload: dict[str, Any]
 ) -> None:
     api.reply(200, payload)
     result = await api.call(name)
@@ -150,7 +92,7 @@ async def test_json_endpoint_request_and_fixture(
     assert isinstance(result, dict)
 
 
-async def test_health_ok_variant_and_envelope_kept_raw(api: MetricsHarness) -> None:
+async def test_health_ok_variant_and_envelope_kept_raw(api: Harness) -> None:
     api.reply(200, {"status": "ok"})
     assert await api.call("health") == {"status": "ok"}
     api.reply(200, {"success": True, "data": {"ready": True}})
@@ -159,7 +101,7 @@ async def test_health_ok_variant_and_envelope_kept_raw(api: MetricsHarness) -> N
 
 @pytest.mark.parametrize(("name", "route", "accept", "payload"), DICT_ENDPOINTS)
 async def test_json_endpoint_error_envelope(
-    api: MetricsHarness, name: str, route: str, accept: str | None, payload: dict[str, Any]
+    api: Harness, name: str, route: str, accept: str | None, payload: dict[str, Any]
 ) -> None:
     body = {"success": False, "error": {"code": "NOT_READY", "message": "Database down"}}
     api.reply(503, body, headers={"X-Request-ID": "req_health"})
@@ -180,7 +122,7 @@ async def test_json_endpoint_error_envelope(
     [{"json": [1, 2]}, {"json": "healthy"}, {"content": b"OK"}, {"content": b""}],
 )
 async def test_json_endpoint_malformed(
-    api: MetricsHarness,
+    api: Harness,
     name: str,
     route: str,
     accept: str | None,
@@ -194,7 +136,7 @@ async def test_json_endpoint_malformed(
     assert info.value.status_code == 200
 
 
-async def test_transport_failure_is_a_spaps_error(api: MetricsHarness) -> None:
+async def test_transport_failure_is_a_spaps_error(api: Harness) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
@@ -218,7 +160,7 @@ async def test_transport_failure_is_a_spaps_error(api: MetricsHarness) -> None:
     assert info.value.status_code is None
 
 
-async def test_published_constructor_signature(api: MetricsHarness) -> None:
+async def test_published_constructor_signature(api: Harness) -> None:
     cls = MetricsClient if api.flavour == "sync" else AsyncMetricsClient
     client = cls(base_url="http://example.test/prefix/", request_timeout=3.0)
     assert client.base_url == "http://example.test/prefix"

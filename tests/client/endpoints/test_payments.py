@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -20,8 +19,6 @@ from spaps_client.errors import (
     PaymentsError,
     SpapsError,
 )
-from spaps_client.http import RetryClient
-from spaps_client.http_async import RetryAsyncClient
 from spaps_client.models.payments import (
     BalanceOverview,
     CheckoutSession,
@@ -52,78 +49,8 @@ BASE = "http://test"
 TOKEN_MESSAGE = "Access token is required for payment operations"
 
 
-class Harness:
-    """A payments client of one flavour over a mock transport that answers with queued
-    responses and records each request."""
-
-    def __init__(self, flavour: str) -> None:
-        self.flavour = flavour
-        self.requests: list[httpx.Request] = []
-        self.responses: list[httpx.Response] = []
-        self._http: list[httpx.Client | httpx.AsyncClient] = []
-        self.client = self.make(access_token="tok")
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        assert self.responses, f"unexpected request {request.method} {request.url}"
-        return self.responses.pop(0)
-
-    def make(self, *, retry: Any = None, **kwargs: Any) -> PaymentsClient | AsyncPaymentsClient:
-        transport = httpx.MockTransport(self._handle)
-        if self.flavour == "sync":
-            http: httpx.Client = (
-                RetryClient(base_url=BASE, transport=transport, sleep=lambda _: None)
-                if retry
-                else httpx.Client(base_url=BASE, transport=transport)
-            )
-            self._http.append(http)
-            return PaymentsClient(base_url=BASE, api_key="k", client=http, **kwargs)
-
-        async def no_sleep(_: float) -> None:
-            return None
-
-        ahttp: httpx.AsyncClient = (
-            RetryAsyncClient(base_url=BASE, transport=transport, sleep=no_sleep)
-            if retry
-            else httpx.AsyncClient(base_url=BASE, transport=transport)
-        )
-        self._http.append(ahttp)
-        return AsyncPaymentsClient(base_url=BASE, api_key="k", client=ahttp, **kwargs)
-
-    def reply(self, status: int = 200, body: Any = None, **kwargs: Any) -> None:
-        if body is not None:
-            kwargs["json"] = body
-        self.responses.append(httpx.Response(status, **kwargs))
-
-    def ok(self, data: Any) -> None:
-        self.reply(200, {"success": True, "data": data})
-
-    async def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        result = method(*args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-    async def run(self, name: str, *args: Any, client: Any = None, **kwargs: Any) -> Any:
-        return await self.call(getattr(client or self.client, name), *args, **kwargs)
-
-    @property
-    def sent(self) -> httpx.Request:
-        assert len(self.requests) == 1
-        return self.requests[0]
-
-    async def close(self) -> None:
-        for http in self._http:
-            if isinstance(http, httpx.AsyncClient):
-                await http.aclose()
-            else:
-                http.close()
-
-
-@pytest.fixture(params=["sync", "async"])
-async def h(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
-    harness = Harness(request.param)
-    yield harness
-    await harness.close()
+CLIENTS = (PaymentsClient, AsyncPaymentsClient)
+Harness = Any  # the shared harness of conftest.py (api / h fixtures)
 
 
 def body_of(request: httpx.Request) -> Any:

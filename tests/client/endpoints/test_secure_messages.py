@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import inspect
-import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -21,63 +18,8 @@ from spaps_client.resources.secure_messages import (
 BASE = "http://test"
 
 
-class SecureMessagesHarness:
-    """One sub-client (sync or async) over a mock transport that answers with queued
-    responses and records every request it gets."""
-
-    def __init__(self, flavour: str) -> None:
-        self.flavour = flavour
-        self.requests: list[httpx.Request] = []
-        self.responses: list[httpx.Response] = []
-        self._http: list[httpx.Client | httpx.AsyncClient] = []
-        self.client = self.make(access_token="tok")
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        assert self.responses, f"unexpected request {request.method} {request.url}"
-        return self.responses.pop(0)
-
-    def make(self, **kwargs: Any) -> SecureMessagesClient | AsyncSecureMessagesClient:
-        transport = httpx.MockTransport(self._handle)
-        if self.flavour == "sync":
-            http = httpx.Client(base_url=BASE, transport=transport)
-            self._http.append(http)
-            return SecureMessagesClient(base_url=BASE, api_key="k", client=http, **kwargs)
-        ahttp = httpx.AsyncClient(base_url=BASE, transport=transport)
-        self._http.append(ahttp)
-        return AsyncSecureMessagesClient(base_url=BASE, api_key="k", client=ahttp, **kwargs)
-
-    def reply(self, status: int = 200, body: Any = None, **kwargs: Any) -> None:
-        if body is not None:
-            kwargs["json"] = body
-        self.responses.append(httpx.Response(status, **kwargs))
-
-    async def call(self, name: str, *args: Any, client: Any = None, **kwargs: Any) -> Any:
-        result = getattr(client or self.client, name)(*args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-    @property
-    def sent(self) -> httpx.Request:
-        assert len(self.requests) == 1
-        return self.requests[0]
-
-    def sent_json(self) -> Any:
-        return json.loads(self.sent.content)
-
-    async def close(self) -> None:
-        for http in self._http:
-            if isinstance(http, httpx.AsyncClient):
-                await http.aclose()
-            else:
-                http.close()
-
-
-@pytest.fixture(params=["sync", "async"])
-async def api(request: pytest.FixtureRequest) -> AsyncIterator[SecureMessagesHarness]:
-    harness = SecureMessagesHarness(request.param)
-    yield harness
-    await harness.close()
+CLIENTS = (SecureMessagesClient, AsyncSecureMessagesClient)
+Harness = Any  # the shared harness of conftest.py (api / h fixtures)
 
 
 MESSAGE = {
@@ -95,7 +37,7 @@ EXPECTED = SecureMessage(**MESSAGE)
 # ---- #50 POST /api/secure-messages ------------------------------------------------------
 
 
-async def test_create_message_request_and_fixture(api: SecureMessagesHarness) -> None:
+async def test_create_message_request_and_fixture(api: Harness) -> None:
     api.reply(201, {"success": True, "data": MESSAGE})
     result = await api.call(
         "create_message",
@@ -122,7 +64,7 @@ async def test_create_message_request_and_fixture(api: SecureMessagesHarness) ->
     assert result.created_at == "2025-01-15T18:59:00.000Z"
 
 
-async def test_create_message_without_token_sends_key_only(api: SecureMessagesHarness) -> None:
+async def test_create_message_without_token_sends_key_only(api: Harness) -> None:
     client = api.make()
     api.reply(201, {"data": MESSAGE})
     await api.call(
@@ -133,7 +75,7 @@ async def test_create_message_without_token_sends_key_only(api: SecureMessagesHa
     assert api.sent_json() == {"patientId": "p", "practitionerId": "d", "content": "c"}
 
 
-async def test_create_message_override_wins(api: SecureMessagesHarness) -> None:
+async def test_create_message_override_wins(api: Harness) -> None:
     api.reply(201, {"data": MESSAGE})
     await api.call(
         "create_message",
@@ -162,15 +104,13 @@ async def test_create_message_override_wins(api: SecureMessagesHarness) -> None:
         },
     ],
 )
-async def test_create_message_tolerant_shapes(
-    api: SecureMessagesHarness, body: dict[str, Any]
-) -> None:
+async def test_create_message_tolerant_shapes(api: Harness, body: dict[str, Any]) -> None:
     api.reply(201, body)
     result = await api.call("create_message", patient_id="p", practitioner_id="d", content="c")
     assert result == EXPECTED
 
 
-async def test_create_message_error_envelope(api: SecureMessagesHarness) -> None:
+async def test_create_message_error_envelope(api: Harness) -> None:
     body = {"success": False, "error": {"code": "FORBIDDEN", "message": "Not your patient"}}
     api.reply(403, body, headers={"X-Request-ID": "req_msg"})
     with pytest.raises(SecureMessagesError) as info:
@@ -193,7 +133,7 @@ async def test_create_message_error_envelope(api: SecureMessagesHarness) -> None
         {"content": b""},
     ],
 )
-async def test_create_message_malformed(api: SecureMessagesHarness, reply: dict[str, Any]) -> None:
+async def test_create_message_malformed(api: Harness, reply: dict[str, Any]) -> None:
     api.responses.append(httpx.Response(201, **reply))
     with pytest.raises(SecureMessagesError) as info:
         await api.call("create_message", patient_id="p", practitioner_id="d", content="c")
@@ -204,7 +144,7 @@ async def test_create_message_malformed(api: SecureMessagesHarness, reply: dict[
 # ---- #51 GET /api/secure-messages -------------------------------------------------------
 
 
-async def test_list_messages_request_and_fixture(api: SecureMessagesHarness) -> None:
+async def test_list_messages_request_and_fixture(api: Harness) -> None:
     api.reply(200, {"success": True, "data": {"messages": [MESSAGE]}})
     result = await api.call("list_messages")
 
@@ -217,7 +157,7 @@ async def test_list_messages_request_and_fixture(api: SecureMessagesHarness) -> 
     assert result == [EXPECTED]
 
 
-async def test_list_messages_without_token(api: SecureMessagesHarness) -> None:
+async def test_list_messages_without_token(api: Harness) -> None:
     client = api.make()
     api.reply(200, {"data": {"messages": []}})
     assert await api.call("list_messages", client=client) == []
@@ -228,19 +168,17 @@ async def test_list_messages_without_token(api: SecureMessagesHarness) -> None:
     "body",
     [{"data": {}}, {"data": {"messages": None}}, {"success": True}, {"data": "x"}],
 )
-async def test_list_messages_defaults_to_empty(
-    api: SecureMessagesHarness, body: dict[str, Any]
-) -> None:
+async def test_list_messages_defaults_to_empty(api: Harness, body: dict[str, Any]) -> None:
     api.reply(200, body)
     assert await api.call("list_messages") == []
 
 
-async def test_list_messages_top_level_messages(api: SecureMessagesHarness) -> None:
+async def test_list_messages_top_level_messages(api: Harness) -> None:
     api.reply(200, {"messages": [MESSAGE]})
     assert await api.call("list_messages") == [EXPECTED]
 
 
-async def test_list_messages_error_envelope(api: SecureMessagesHarness) -> None:
+async def test_list_messages_error_envelope(api: Harness) -> None:
     body = {"error": {"code": "SECURE_MESSAGE_LIST_FAILED", "message": "List failed"}}
     api.reply(500, body, headers={"X-Request-ID": "req_list_msgs"})
     with pytest.raises(SecureMessagesError) as info:
@@ -253,7 +191,7 @@ async def test_list_messages_error_envelope(api: SecureMessagesHarness) -> None:
     "body",
     [{"data": {"messages": {"id": "m"}}}, {"data": {"messages": [{"id": "m"}]}}, [MESSAGE]],
 )
-async def test_list_messages_malformed(api: SecureMessagesHarness, body: Any) -> None:
+async def test_list_messages_malformed(api: Harness, body: Any) -> None:
     api.reply(200, body)
     with pytest.raises(SecureMessagesError) as info:
         await api.call("list_messages")

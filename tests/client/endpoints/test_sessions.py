@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import json
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,63 +27,8 @@ from spaps_client.resources.sessions import AsyncSessionsClient, SessionsClient
 BASE = "http://test"
 
 
-class SessionsHarness:
-    """One sub-client (sync or async) over a mock transport that answers with queued
-    responses and records every request it gets."""
-
-    def __init__(self, flavour: str) -> None:
-        self.flavour = flavour
-        self.requests: list[httpx.Request] = []
-        self.responses: list[httpx.Response] = []
-        self._http: list[httpx.Client | httpx.AsyncClient] = []
-        self.client = self.make(access_token="tok")
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        assert self.responses, f"unexpected request {request.method} {request.url}"
-        return self.responses.pop(0)
-
-    def make(self, **kwargs: Any) -> SessionsClient | AsyncSessionsClient:
-        transport = httpx.MockTransport(self._handle)
-        if self.flavour == "sync":
-            http = httpx.Client(base_url=BASE, transport=transport)
-            self._http.append(http)
-            return SessionsClient(base_url=BASE, api_key="k", client=http, **kwargs)
-        ahttp = httpx.AsyncClient(base_url=BASE, transport=transport)
-        self._http.append(ahttp)
-        return AsyncSessionsClient(base_url=BASE, api_key="k", client=ahttp, **kwargs)
-
-    def reply(self, status: int = 200, body: Any = None, **kwargs: Any) -> None:
-        if body is not None:
-            kwargs["json"] = body
-        self.responses.append(httpx.Response(status, **kwargs))
-
-    async def call(self, name: str, *args: Any, client: Any = None, **kwargs: Any) -> Any:
-        result = getattr(client or self.client, name)(*args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-    @property
-    def sent(self) -> httpx.Request:
-        assert len(self.requests) == 1
-        return self.requests[0]
-
-    def sent_json(self) -> Any:
-        return json.loads(self.sent.content)
-
-    async def close(self) -> None:
-        for http in self._http:
-            if isinstance(http, httpx.AsyncClient):
-                await http.aclose()
-            else:
-                http.close()
-
-
-@pytest.fixture(params=["sync", "async"])
-async def api(request: pytest.FixtureRequest) -> AsyncIterator[SessionsHarness]:
-    harness = SessionsHarness(request.param)
-    yield harness
-    await harness.close()
+CLIENTS = (SessionsClient, AsyncSessionsClient)
+Harness = Any  # the shared harness of conftest.py (api / h fixtures)
 
 
 SUMMARY = {
@@ -122,7 +65,7 @@ def assert_bearer(request: httpx.Request, token: str = "tok") -> None:
 # ---- #12 GET /api/sessions/current ------------------------------------------------------
 
 
-async def test_current_session_request_and_fixture(api: SessionsHarness) -> None:
+async def test_current_session_request_and_fixture(api: Harness) -> None:
     api.reply(200, {"success": True, "data": {"session": SUMMARY}})
     result = await api.call("get_current_session")
 
@@ -139,14 +82,14 @@ async def test_current_session_request_and_fixture(api: SessionsHarness) -> None
     assert (result.wallets_count, result.duration_minutes, result.idle_minutes) == (2, 600, 5)
 
 
-async def test_current_session_unnested_data_and_session_id_key(api: SessionsHarness) -> None:
+async def test_current_session_unnested_data_and_session_id_key(api: Harness) -> None:
     summary = {k: v for k, v in SUMMARY.items() if k != "id"} | {"session_id": "sess_9"}
     api.reply(200, {"data": summary})
     result = await api.call("get_current_session")
     assert result.session_id == "sess_9"
 
 
-async def test_current_session_whole_minutes_only(api: SessionsHarness) -> None:
+async def test_current_session_whole_minutes_only(api: Harness) -> None:
     # The contract types the minute counters as int: 600.0 is a whole number, 5.5 is not.
     api.reply(200, {"data": {"session": SUMMARY | {"duration_minutes": 600.0}}})
     assert (await api.call("get_current_session")).duration_minutes == 600
@@ -157,7 +100,7 @@ async def test_current_session_whole_minutes_only(api: SessionsHarness) -> None:
     assert "idle_minutes" in str(info.value)
 
 
-async def test_current_session_error_envelope(api: SessionsHarness) -> None:
+async def test_current_session_error_envelope(api: Harness) -> None:
     api.reply(401, ERROR, headers={"X-Request-ID": "req_current"})
     with pytest.raises(SessionError) as info:
         await api.call("get_current_session")
@@ -169,7 +112,7 @@ async def test_current_session_error_envelope(api: SessionsHarness) -> None:
     assert str(error) == "Session expired"
 
 
-async def test_current_session_malformed(api: SessionsHarness) -> None:
+async def test_current_session_malformed(api: Harness) -> None:
     api.reply(200, {"data": {"session": {"id": "sess_1"}}})
     with pytest.raises(SessionError) as info:
         await api.call("get_current_session")
@@ -177,14 +120,14 @@ async def test_current_session_malformed(api: SessionsHarness) -> None:
     assert info.value.status_code == 200
 
 
-async def test_current_session_not_json(api: SessionsHarness) -> None:
+async def test_current_session_not_json(api: Harness) -> None:
     api.reply(200, content=b"<html>oops</html>")
     with pytest.raises(MalformedResponseError) as info:
         await api.call("get_current_session")
     assert isinstance(info.value, SessionError)
 
 
-async def test_missing_token_raises_before_any_request(api: SessionsHarness) -> None:
+async def test_missing_token_raises_before_any_request(api: Harness) -> None:
     client = api.make()
     with pytest.raises(MissingAccessTokenError) as info:
         await api.call("get_current_session", client=client)
@@ -194,7 +137,7 @@ async def test_missing_token_raises_before_any_request(api: SessionsHarness) -> 
     assert api.requests == []
 
 
-async def test_override_wins_and_attribute_is_mutable(api: SessionsHarness) -> None:
+async def test_override_wins_and_attribute_is_mutable(api: Harness) -> None:
     api.reply(200, {"data": SUMMARY})
     await api.call("get_current_session", access_token_override="other")
     assert_bearer(api.requests[-1], "other")
@@ -214,7 +157,7 @@ VERDICT = {
 }
 
 
-async def test_validate_nested_fixture(api: SessionsHarness) -> None:
+async def test_validate_nested_fixture(api: Harness) -> None:
     api.reply(200, {"success": True, "data": {"session": VERDICT}})
     result = await api.call("validate_session")
 
@@ -230,7 +173,7 @@ async def test_validate_nested_fixture(api: SessionsHarness) -> None:
     assert result.expires_at == datetime(2025, 1, 10, 10, tzinfo=timezone.utc)
 
 
-async def test_validate_unnested_later_shape(api: SessionsHarness) -> None:
+async def test_validate_unnested_later_shape(api: Harness) -> None:
     # Later servers answer {valid, reason, session: <summary>}; the verdict is unnested.
     api.reply(200, {"data": {"valid": False, "reason": "revoked", "session": SUMMARY}})
     result = await api.call("validate_session")
@@ -240,13 +183,13 @@ async def test_validate_unnested_later_shape(api: SessionsHarness) -> None:
     assert result.expires_at == datetime(2025, 1, 10, 10, tzinfo=timezone.utc)
 
 
-async def test_validate_flat(api: SessionsHarness) -> None:
+async def test_validate_flat(api: Harness) -> None:
     api.reply(200, {"data": VERDICT})
     result = await api.call("validate_session")
     assert result.valid is True and result.session_id == "sess_123"
 
 
-async def test_validate_error_envelope(api: SessionsHarness) -> None:
+async def test_validate_error_envelope(api: Harness) -> None:
     body = {"success": False, "error": {"code": "SESSION_REVOKED", "message": "Revoked"}}
     api.reply(403, body, headers={"X-Request-ID": "req_session_validate"})
     with pytest.raises(SessionError) as info:
@@ -256,7 +199,7 @@ async def test_validate_error_envelope(api: SessionsHarness) -> None:
     assert info.value.request_id == "req_session_validate"
 
 
-async def test_validate_malformed_without_verdict(api: SessionsHarness) -> None:
+async def test_validate_malformed_without_verdict(api: Harness) -> None:
     api.reply(200, {"data": {"session": SUMMARY}})
     with pytest.raises(SessionError) as info:
         await api.call("validate_session")
@@ -266,7 +209,7 @@ async def test_validate_malformed_without_verdict(api: SessionsHarness) -> None:
 # ---- #14 GET /api/sessions --------------------------------------------------------------
 
 
-async def test_list_sessions_request_and_fixture(api: SessionsHarness) -> None:
+async def test_list_sessions_request_and_fixture(api: Harness) -> None:
     second = RECORD | {"id": "sess_456", "is_current": False}
     api.reply(200, {"success": True, "data": {"sessions": [RECORD, second], "total": 2}})
     result = await api.call("list_sessions", limit=5, starting_after="sess_100")
@@ -286,14 +229,14 @@ async def test_list_sessions_request_and_fixture(api: SessionsHarness) -> None:
     assert first.last_used == datetime(2025, 1, 9, 10, 25, tzinfo=timezone.utc)
 
 
-async def test_list_sessions_no_query_when_no_params(api: SessionsHarness) -> None:
+async def test_list_sessions_no_query_when_no_params(api: Harness) -> None:
     api.reply(200, {"data": {"sessions": [], "total": 0}})
     result = await api.call("list_sessions", starting_after="")
     assert api.sent.url.raw_path == b"/api/sessions"
     assert result.sessions == [] and result.total == 0
 
 
-async def test_list_sessions_limit_zero_is_sent(api: SessionsHarness) -> None:
+async def test_list_sessions_limit_zero_is_sent(api: Harness) -> None:
     api.reply(200, {"data": {"sessions": []}})
     await api.call("list_sessions", limit=0)
     assert dict(api.sent.url.params) == {"limit": "0"}
@@ -309,7 +252,7 @@ async def test_list_sessions_limit_zero_is_sent(api: SessionsHarness) -> None:
     ],
 )
 async def test_list_sessions_defaults(
-    api: SessionsHarness, data: dict[str, Any], count: int, total: int
+    api: Harness, data: dict[str, Any], count: int, total: int
 ) -> None:
     api.reply(200, {"data": data})
     result = await api.call("list_sessions")
@@ -317,7 +260,7 @@ async def test_list_sessions_defaults(
     assert result.total == total
 
 
-async def test_list_sessions_error_and_malformed(api: SessionsHarness) -> None:
+async def test_list_sessions_error_and_malformed(api: Harness) -> None:
     api.reply(500, {"error": {"code": "SESSION_LIST_FAILED", "message": "boom"}})
     with pytest.raises(SessionError) as info:
         await api.call("list_sessions")
@@ -329,7 +272,7 @@ async def test_list_sessions_error_and_malformed(api: SessionsHarness) -> None:
     assert isinstance(bad.value, MalformedResponseError)
 
 
-async def test_list_sessions_data_list_is_malformed(api: SessionsHarness) -> None:
+async def test_list_sessions_data_list_is_malformed(api: Harness) -> None:
     api.reply(200, {"data": [RECORD]})
     with pytest.raises(SessionError) as info:
         await api.call("list_sessions")
@@ -339,7 +282,7 @@ async def test_list_sessions_data_list_is_malformed(api: SessionsHarness) -> Non
 # ---- #15 POST /api/sessions/touch -------------------------------------------------------
 
 
-async def test_touch_session_request_and_fixture(api: SessionsHarness) -> None:
+async def test_touch_session_request_and_fixture(api: Harness) -> None:
     data = {
         "message": "Session activity updated",
         "session_id": "sess_123",
@@ -359,7 +302,7 @@ async def test_touch_session_request_and_fixture(api: SessionsHarness) -> None:
     assert result.last_activity == datetime(2025, 1, 9, 10, 30, tzinfo=timezone.utc)
 
 
-async def test_touch_session_error_and_malformed(api: SessionsHarness) -> None:
+async def test_touch_session_error_and_malformed(api: Harness) -> None:
     api.reply(401, ERROR, headers={"x-request-id": "req_touch"})
     with pytest.raises(SessionError) as info:
         await api.call("touch_session")
@@ -375,7 +318,7 @@ async def test_touch_session_error_and_malformed(api: SessionsHarness) -> None:
 # ---- #16 DELETE /api/sessions/{session_id} ----------------------------------------------
 
 
-async def test_revoke_session_request_and_fixture(api: SessionsHarness) -> None:
+async def test_revoke_session_request_and_fixture(api: Harness) -> None:
     data = {"message": "Session revoked successfully", "session_id": "sess_456"}
     api.reply(200, {"success": True, "data": data})
     result = await api.call("revoke_session", "sess_456")
@@ -391,19 +334,19 @@ async def test_revoke_session_request_and_fixture(api: SessionsHarness) -> None:
 
 
 @pytest.mark.parametrize("status", [200, 204])
-async def test_revoke_session_empty_body(api: SessionsHarness, status: int) -> None:
+async def test_revoke_session_empty_body(api: Harness, status: int) -> None:
     api.reply(status)
     result = await api.call("revoke_session", "sess_456")
     assert result == SessionRevokeResult(message="Session revoked", session_id="sess_456")
 
 
-async def test_revoke_session_fills_missing_id(api: SessionsHarness) -> None:
+async def test_revoke_session_fills_missing_id(api: Harness) -> None:
     api.reply(200, {"data": {"message": "Revoked"}})
     result = await api.call("revoke_session", "sess_456")
     assert result.session_id == "sess_456"
 
 
-async def test_revoke_session_encodes_path(api: SessionsHarness) -> None:
+async def test_revoke_session_encodes_path(api: Harness) -> None:
     api.reply(200, {"data": {"message": "ok", "session_id": "a/b?c"}})
     await api.call("revoke_session", "a/b?c d")
     assert api.sent.url.raw_path == b"/api/sessions/a%2Fb%3Fc%20d"
@@ -411,19 +354,19 @@ async def test_revoke_session_encodes_path(api: SessionsHarness) -> None:
 
 
 @pytest.mark.parametrize("session_id", ["", None])
-async def test_revoke_session_requires_id(api: SessionsHarness, session_id: Any) -> None:
+async def test_revoke_session_requires_id(api: Harness, session_id: Any) -> None:
     with pytest.raises(ValueError, match=r"^session_id is required$"):
         await api.call("revoke_session", session_id)
     assert api.requests == []
 
 
-async def test_revoke_session_is_positional(api: SessionsHarness) -> None:
+async def test_revoke_session_is_positional(api: Harness) -> None:
     params = inspect.signature(api.client.revoke_session).parameters
     assert params["session_id"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     assert params["access_token_override"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
-async def test_revoke_session_error_envelope(api: SessionsHarness) -> None:
+async def test_revoke_session_error_envelope(api: Harness) -> None:
     body = {"error": {"code": "SESSION_NOT_FOUND", "message": "No such session"}}
     api.reply(404, body, headers={"X-Request-ID": "req_revoke"})
     with pytest.raises(SessionError) as info:
@@ -432,14 +375,14 @@ async def test_revoke_session_error_envelope(api: SessionsHarness) -> None:
     assert info.value.request_id == "req_revoke"
 
 
-async def test_revoke_session_malformed(api: SessionsHarness) -> None:
+async def test_revoke_session_malformed(api: Harness) -> None:
     api.reply(200, {"data": {"session_id": "sess_456"}})
     with pytest.raises(SessionError) as info:
         await api.call("revoke_session", "sess_456")
     assert isinstance(info.value, MalformedResponseError)
 
 
-async def test_every_endpoint_needs_a_token(api: SessionsHarness) -> None:
+async def test_every_endpoint_needs_a_token(api: Harness) -> None:
     client = api.make()
     calls: list[tuple[str, tuple[Any, ...]]] = [
         ("get_current_session", ()),

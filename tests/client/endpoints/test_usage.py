@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
-import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,63 +19,8 @@ from spaps_client.resources.usage import AsyncUsageClient, UsageClient
 BASE = "http://test"
 
 
-class UsageHarness:
-    """One sub-client (sync or async) over a mock transport that answers with queued
-    responses and records every request it gets."""
-
-    def __init__(self, flavour: str) -> None:
-        self.flavour = flavour
-        self.requests: list[httpx.Request] = []
-        self.responses: list[httpx.Response] = []
-        self._http: list[httpx.Client | httpx.AsyncClient] = []
-        self.client = self.make(access_token="tok")
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        assert self.responses, f"unexpected request {request.method} {request.url}"
-        return self.responses.pop(0)
-
-    def make(self, **kwargs: Any) -> UsageClient | AsyncUsageClient:
-        transport = httpx.MockTransport(self._handle)
-        if self.flavour == "sync":
-            http = httpx.Client(base_url=BASE, transport=transport)
-            self._http.append(http)
-            return UsageClient(base_url=BASE, api_key="k", client=http, **kwargs)
-        ahttp = httpx.AsyncClient(base_url=BASE, transport=transport)
-        self._http.append(ahttp)
-        return AsyncUsageClient(base_url=BASE, api_key="k", client=ahttp, **kwargs)
-
-    def reply(self, status: int = 200, body: Any = None, **kwargs: Any) -> None:
-        if body is not None:
-            kwargs["json"] = body
-        self.responses.append(httpx.Response(status, **kwargs))
-
-    async def call(self, name: str, *args: Any, client: Any = None, **kwargs: Any) -> Any:
-        result = getattr(client or self.client, name)(*args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-    @property
-    def sent(self) -> httpx.Request:
-        assert len(self.requests) == 1
-        return self.requests[0]
-
-    def sent_json(self) -> Any:
-        return json.loads(self.sent.content)
-
-    async def close(self) -> None:
-        for http in self._http:
-            if isinstance(http, httpx.AsyncClient):
-                await http.aclose()
-            else:
-                http.close()
-
-
-@pytest.fixture(params=["sync", "async"])
-async def api(request: pytest.FixtureRequest) -> AsyncIterator[UsageHarness]:
-    harness = UsageHarness(request.param)
-    yield harness
-    await harness.close()
+CLIENTS = (UsageClient, AsyncUsageClient)
+Harness = Any  # the shared harness of conftest.py (api / h fixtures)
 
 
 FEATURES = {
@@ -128,7 +70,7 @@ def assert_bearer(request: httpx.Request, token: str = "tok") -> None:
 # ---- #42 GET /api/usage/features --------------------------------------------------------
 
 
-async def test_features_request_and_fixture(api: UsageHarness) -> None:
+async def test_features_request_and_fixture(api: Harness) -> None:
     api.reply(200, {"success": True, "data": FEATURES})
     result = await api.call("get_features")
 
@@ -149,7 +91,7 @@ async def test_features_request_and_fixture(api: UsageHarness) -> None:
     assert result.overage == {"allowed": True, "charges": []}
 
 
-async def test_features_defaults_for_missing_and_null(api: UsageHarness) -> None:
+async def test_features_defaults_for_missing_and_null(api: Harness) -> None:
     api.reply(200, {"data": {"period": None, "features": None}})
     result = await api.call("get_features")
     assert result.features == []
@@ -158,7 +100,7 @@ async def test_features_defaults_for_missing_and_null(api: UsageHarness) -> None
     assert (await api.call("get_features")).user_id == "u"
 
 
-async def test_features_error_envelope(api: UsageHarness) -> None:
+async def test_features_error_envelope(api: Harness) -> None:
     body = {"success": False, "error": {"code": "USAGE_SERVICE_UNAVAILABLE", "message": "Down"}}
     api.reply(503, body, headers={"X-Request-ID": "req_usage"})
     with pytest.raises(UsageError) as info:
@@ -170,7 +112,7 @@ async def test_features_error_envelope(api: UsageHarness) -> None:
     assert str(error) == "Down"
 
 
-async def test_features_malformed(api: UsageHarness) -> None:
+async def test_features_malformed(api: Harness) -> None:
     api.reply(200, {"data": {"features": [{"used": 3}]}})
     with pytest.raises(UsageError) as info:
         await api.call("get_features")
@@ -181,7 +123,7 @@ async def test_features_malformed(api: UsageHarness) -> None:
     assert isinstance(again.value, UsageError)
 
 
-async def test_missing_token_raises_before_any_request(api: UsageHarness) -> None:
+async def test_missing_token_raises_before_any_request(api: Harness) -> None:
     client = api.make()
     calls: list[tuple[str, dict[str, Any]]] = [
         ("get_features", {}),
@@ -196,7 +138,7 @@ async def test_missing_token_raises_before_any_request(api: UsageHarness) -> Non
     assert api.requests == []
 
 
-async def test_override_wins(api: UsageHarness) -> None:
+async def test_override_wins(api: Harness) -> None:
     api.reply(200, {"data": FEATURES})
     await api.call("get_features", access_token_override="other")
     assert_bearer(api.sent, "other")
@@ -205,7 +147,7 @@ async def test_override_wins(api: UsageHarness) -> None:
 # ---- #43 POST /api/usage/record ---------------------------------------------------------
 
 
-async def test_record_usage_request_and_fixture(api: UsageHarness) -> None:
+async def test_record_usage_request_and_fixture(api: Harness) -> None:
     api.reply(200, {"success": True, "data": RECORD})
     result = await api.call(
         "record_usage",
@@ -239,7 +181,7 @@ async def test_record_usage_request_and_fixture(api: UsageHarness) -> None:
 
 
 @pytest.mark.parametrize("key", [None, ""])
-async def test_record_usage_without_key_generates_one(api: UsageHarness, key: Any) -> None:
+async def test_record_usage_without_key_generates_one(api: Harness, key: Any) -> None:
     api.reply(200, {"data": RECORD | {"current_usage": None}})
     result = await api.call("record_usage", feature="api_calls", quantity=0.5, idempotency_key=key)
 
@@ -251,7 +193,7 @@ async def test_record_usage_without_key_generates_one(api: UsageHarness, key: An
     assert result.current_usage.used is None
 
 
-async def test_record_usage_new_key_per_call(api: UsageHarness) -> None:
+async def test_record_usage_new_key_per_call(api: Harness) -> None:
     api.reply(200, {"data": RECORD})
     api.reply(200, {"data": RECORD})
     await api.call("record_usage", feature="f", quantity=1)
@@ -260,7 +202,7 @@ async def test_record_usage_new_key_per_call(api: UsageHarness) -> None:
     assert first != second
 
 
-async def test_record_usage_error_envelope(api: UsageHarness) -> None:
+async def test_record_usage_error_envelope(api: Harness) -> None:
     body = {"success": False, "error": {"code": "LIMIT_EXCEEDED", "message": "Over limit"}}
     api.reply(429, body, headers={"X-Request-ID": "req_record"})
     with pytest.raises(UsageError) as info:
@@ -269,7 +211,7 @@ async def test_record_usage_error_envelope(api: UsageHarness) -> None:
     assert info.value.request_id == "req_record"
 
 
-async def test_record_usage_malformed(api: UsageHarness) -> None:
+async def test_record_usage_malformed(api: Harness) -> None:
     api.reply(200, {"data": {"feature": "api_calls"}})
     with pytest.raises(UsageError) as info:
         await api.call("record_usage", feature="api_calls", quantity=1)
@@ -279,7 +221,7 @@ async def test_record_usage_malformed(api: UsageHarness) -> None:
 # ---- #44 GET /api/usage/history ---------------------------------------------------------
 
 
-async def test_history_request_and_fixture(api: UsageHarness) -> None:
+async def test_history_request_and_fixture(api: Harness) -> None:
     api.reply(200, {"success": True, "data": HISTORY})
     result = await api.call(
         "get_history",
@@ -314,7 +256,7 @@ async def test_history_request_and_fixture(api: UsageHarness) -> None:
     assert result.summary is not None and result.summary["total_api_calls"] == 8501
 
 
-async def test_history_sends_only_truthy_params(api: UsageHarness) -> None:
+async def test_history_sends_only_truthy_params(api: Harness) -> None:
     api.reply(200, {"data": {"history": None}})
     result = await api.call("get_history", period="", feature="api_calls", format=None)
     assert dict(api.sent.url.params) == {"feature": "api_calls"}
@@ -325,14 +267,14 @@ async def test_history_sends_only_truthy_params(api: UsageHarness) -> None:
     assert api.requests[-1].url.raw_path == b"/api/usage/history"
 
 
-async def test_history_query_values_are_encoded(api: UsageHarness) -> None:
+async def test_history_query_values_are_encoded(api: Harness) -> None:
     api.reply(200, {"data": {}})
     await api.call("get_history", feature="a&b=c")
     assert api.sent.url.params["feature"] == "a&b=c"
     assert b"a%26b%3Dc" in api.sent.url.raw_path
 
 
-async def test_history_error_and_malformed(api: UsageHarness) -> None:
+async def test_history_error_and_malformed(api: Harness) -> None:
     api.reply(500, {"error": "history unavailable"}, headers={"X-Request-ID": "req_hist"})
     with pytest.raises(UsageError) as info:
         await api.call("get_history")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,63 +21,8 @@ from spaps_client.storage import InMemoryTokenStorage, StoredTokens
 BASE = "http://test"
 
 
-class WhitelistHarness:
-    """One sub-client (sync or async) over a mock transport that answers with queued
-    responses and records every request it gets."""
-
-    def __init__(self, flavour: str) -> None:
-        self.flavour = flavour
-        self.requests: list[httpx.Request] = []
-        self.responses: list[httpx.Response] = []
-        self._http: list[httpx.Client | httpx.AsyncClient] = []
-        self.client = self.make(access_token="tok")
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        assert self.responses, f"unexpected request {request.method} {request.url}"
-        return self.responses.pop(0)
-
-    def make(self, **kwargs: Any) -> WhitelistClient | AsyncWhitelistClient:
-        transport = httpx.MockTransport(self._handle)
-        if self.flavour == "sync":
-            http = httpx.Client(base_url=BASE, transport=transport)
-            self._http.append(http)
-            return WhitelistClient(base_url=BASE, api_key="k", client=http, **kwargs)
-        ahttp = httpx.AsyncClient(base_url=BASE, transport=transport)
-        self._http.append(ahttp)
-        return AsyncWhitelistClient(base_url=BASE, api_key="k", client=ahttp, **kwargs)
-
-    def reply(self, status: int = 200, body: Any = None, **kwargs: Any) -> None:
-        if body is not None:
-            kwargs["json"] = body
-        self.responses.append(httpx.Response(status, **kwargs))
-
-    async def call(self, name: str, *args: Any, client: Any = None, **kwargs: Any) -> Any:
-        result = getattr(client or self.client, name)(*args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-    @property
-    def sent(self) -> httpx.Request:
-        assert len(self.requests) == 1
-        return self.requests[0]
-
-    def sent_json(self) -> Any:
-        return json.loads(self.sent.content)
-
-    async def close(self) -> None:
-        for http in self._http:
-            if isinstance(http, httpx.AsyncClient):
-                await http.aclose()
-            else:
-                http.close()
-
-
-@pytest.fixture(params=["sync", "async"])
-async def api(request: pytest.FixtureRequest) -> AsyncIterator[WhitelistHarness]:
-    harness = WhitelistHarness(request.param)
-    yield harness
-    await harness.close()
+CLIENTS = (WhitelistClient, AsyncWhitelistClient)
+Harness = Any  # the shared harness of conftest.py (api / h fixtures)
 
 
 ENTRY = {
@@ -105,7 +48,7 @@ def assert_malformed(error: WhitelistError, message: str | None = None) -> None:
 # ---- #45 GET /api/v1/whitelist/check ----------------------------------------------------
 
 
-async def test_check_found_fixture_and_key_only(api: WhitelistHarness) -> None:
+async def test_check_found_fixture_and_key_only(api: Harness) -> None:
     body = {
         "success": True,
         "message": "Magic",
@@ -129,7 +72,7 @@ async def test_check_found_fixture_and_key_only(api: WhitelistHarness) -> None:
     assert result.entry == WhitelistEntry(**ENTRY)
 
 
-async def test_check_not_found_and_without_any_token(api: WhitelistHarness) -> None:
+async def test_check_not_found_and_without_any_token(api: Harness) -> None:
     client = api.make()
     api.reply(200, {"success": True, "data": {"message": "Email x@example.com is not whitelisted"}})
     result = await api.call("check", email="x@example.com", client=client)
@@ -138,20 +81,20 @@ async def test_check_not_found_and_without_any_token(api: WhitelistHarness) -> N
     assert "Authorization" not in api.sent.headers
 
 
-async def test_check_falls_back_to_top_level_message(api: WhitelistHarness) -> None:
+async def test_check_falls_back_to_top_level_message(api: Harness) -> None:
     api.reply(200, {"message": "Top", "data": {"entry": "not-an-object"}})
     result = await api.call("check", email="x@example.com")
     assert result.message == "Top" and result.entry is None
 
 
-async def test_check_missing_message(api: WhitelistHarness) -> None:
+async def test_check_missing_message(api: Harness) -> None:
     api.reply(200, {"success": True, "data": {"entry": ENTRY}})
     with pytest.raises(WhitelistError) as info:
         await api.call("check", email="x@example.com")
     assert_malformed(info.value, "Whitelist check response missing message")
 
 
-async def test_check_error_envelope(api: WhitelistHarness) -> None:
+async def test_check_error_envelope(api: Harness) -> None:
     api.reply(500, ERROR, headers={"X-Request-ID": "req_check"})
     with pytest.raises(WhitelistError) as info:
         await api.call("check", email="x@example.com")
@@ -168,7 +111,7 @@ async def test_check_error_envelope(api: WhitelistHarness) -> None:
 # ---- #46 GET /api/v1/whitelist ----------------------------------------------------------
 
 
-async def test_list_request_and_fixture(api: WhitelistHarness) -> None:
+async def test_list_request_and_fixture(api: Harness) -> None:
     entries = [
         {"email": "a@example.com", "application_id": "app", "tier": "basic"},
         {"email": "b@example.com", "application_id": "app", "tier": "premium"},
@@ -187,7 +130,7 @@ async def test_list_request_and_fixture(api: WhitelistHarness) -> None:
     assert result.entries[1].tier == "premium"
 
 
-async def test_list_params_and_override(api: WhitelistHarness) -> None:
+async def test_list_params_and_override(api: Harness) -> None:
     api.reply(200, {"data": {"entries": []}})
     await api.call("list", limit=50, offset=100, tier="premium", access_token_override="o")
     assert dict(api.sent.url.params) == {"limit": "50", "offset": "100", "tier": "premium"}
@@ -204,16 +147,14 @@ async def test_list_params_and_override(api: WhitelistHarness) -> None:
         ({"data": "nope"}, 0, 0),
     ],
 )
-async def test_list_defaults(
-    api: WhitelistHarness, body: dict[str, Any], count: int, total: int
-) -> None:
+async def test_list_defaults(api: Harness, body: dict[str, Any], count: int, total: int) -> None:
     api.reply(200, body)
     result = await api.call("list", tier="")
     assert "tier" not in api.sent.url.params
     assert (len(result.entries), result.total) == (count, total)
 
 
-async def test_list_error_and_malformed(api: WhitelistHarness) -> None:
+async def test_list_error_and_malformed(api: Harness) -> None:
     api.reply(
         403,
         {"error": {"code": "FORBIDDEN", "message": "Admins only"}},
@@ -233,7 +174,7 @@ async def test_list_error_and_malformed(api: WhitelistHarness) -> None:
 # ---- #47 POST /api/v1/whitelist ---------------------------------------------------------
 
 
-async def test_add_request_and_fixture(api: WhitelistHarness) -> None:
+async def test_add_request_and_fixture(api: Harness) -> None:
     api.reply(201, {"success": True, "data": {"entry": ENTRY}})
     result = await api.call("add", email="user@example.com")
 
@@ -251,7 +192,7 @@ async def test_add_request_and_fixture(api: WhitelistHarness) -> None:
     assert result == WhitelistEntry(**ENTRY)
 
 
-async def test_add_with_all_fields(api: WhitelistHarness) -> None:
+async def test_add_with_all_fields(api: Harness) -> None:
     api.reply(201, {"data": {"entry": ENTRY | {"metadata": {"note": "vip"}}}})
     result = await api.call(
         "add", email="v@example.com", tier="basic", bypass_payment=False, metadata={"note": "vip"}
@@ -265,14 +206,14 @@ async def test_add_with_all_fields(api: WhitelistHarness) -> None:
     assert result.metadata == {"note": "vip"}
 
 
-async def test_add_needs_entry_under_data(api: WhitelistHarness) -> None:
+async def test_add_needs_entry_under_data(api: Harness) -> None:
     api.reply(201, {"success": True, "entry": ENTRY})
     with pytest.raises(WhitelistError) as info:
         await api.call("add", email="user@example.com")
     assert_malformed(info.value, "Whitelist add response missing entry")
 
 
-async def test_add_error_envelope(api: WhitelistHarness) -> None:
+async def test_add_error_envelope(api: Harness) -> None:
     api.reply(500, ERROR, headers={"X-Request-ID": "req_add"})
     with pytest.raises(WhitelistError) as info:
         await api.call("add", email="user@example.com")
@@ -283,7 +224,7 @@ async def test_add_error_envelope(api: WhitelistHarness) -> None:
 # ---- #48 PUT /api/v1/whitelist/{email} --------------------------------------------------
 
 
-async def test_update_request_and_fixture(api: WhitelistHarness) -> None:
+async def test_update_request_and_fixture(api: Harness) -> None:
     updated = ENTRY | {"tier": "enterprise", "bypass_payment": False}
     api.reply(200, {"data": {"entry": updated}})
     result = await api.call(
@@ -298,7 +239,7 @@ async def test_update_request_and_fixture(api: WhitelistHarness) -> None:
     assert result.tier == "enterprise" and result.bypass_payment is False
 
 
-async def test_update_sends_empty_object_and_encodes_path(api: WhitelistHarness) -> None:
+async def test_update_sends_empty_object_and_encodes_path(api: Harness) -> None:
     api.reply(200, {"data": {"entry": ENTRY}})
     await api.call("update", email="a/b?c@example.com")
     assert api.sent.url.raw_path == b"/api/v1/whitelist/a%2Fb%3Fc%40example.com"
@@ -306,14 +247,14 @@ async def test_update_sends_empty_object_and_encodes_path(api: WhitelistHarness)
     assert api.sent_json() == {}
 
 
-async def test_update_missing_entry(api: WhitelistHarness) -> None:
+async def test_update_missing_entry(api: Harness) -> None:
     api.reply(200, {"data": {"message": "ok"}})
     with pytest.raises(WhitelistError) as info:
         await api.call("update", email="user@example.com", tier="basic")
     assert_malformed(info.value, "Whitelist update response missing entry")
 
 
-async def test_update_error_envelope(api: WhitelistHarness) -> None:
+async def test_update_error_envelope(api: Harness) -> None:
     body = {"error": {"code": "NOT_FOUND", "message": "No entry"}, "metadata": {"request_id": "r1"}}
     api.reply(404, body)
     with pytest.raises(WhitelistError) as info:
@@ -325,7 +266,7 @@ async def test_update_error_envelope(api: WhitelistHarness) -> None:
 # ---- #49 DELETE /api/v1/whitelist/{email} -----------------------------------------------
 
 
-async def test_remove_request_and_fixture(api: WhitelistHarness) -> None:
+async def test_remove_request_and_fixture(api: Harness) -> None:
     message = "Email user@example.com removed from whitelist"
     api.reply(200, {"success": True, "data": {"message": message}})
     result = await api.call("remove", email="user@example.com")
@@ -338,33 +279,33 @@ async def test_remove_request_and_fixture(api: WhitelistHarness) -> None:
     assert result == WhitelistMessage(message=message)
 
 
-async def test_remove_top_level_message(api: WhitelistHarness) -> None:
+async def test_remove_top_level_message(api: Harness) -> None:
     api.reply(200, {"success": True, "message": "Removed"})
     assert (await api.call("remove", email="a@example.com")).message == "Removed"
 
 
 @pytest.mark.parametrize("status", [200, 204])
-async def test_remove_empty_body(api: WhitelistHarness, status: int) -> None:
+async def test_remove_empty_body(api: Harness, status: int) -> None:
     api.reply(status)
     result = await api.call("remove", email="a@example.com")
     assert result.message == "Email a@example.com removed from whitelist"
 
 
-async def test_remove_missing_message(api: WhitelistHarness) -> None:
+async def test_remove_missing_message(api: Harness) -> None:
     api.reply(200, {"success": True, "data": {}})
     with pytest.raises(WhitelistError) as info:
         await api.call("remove", email="a@example.com")
     assert_malformed(info.value, "Whitelist remove response missing message")
 
 
-async def test_remove_not_json(api: WhitelistHarness) -> None:
+async def test_remove_not_json(api: Harness) -> None:
     api.reply(200, content=b"removed")
     with pytest.raises(WhitelistError) as info:
         await api.call("remove", email="a@example.com")
     assert_malformed(info.value)
 
 
-async def test_remove_error_envelope(api: WhitelistHarness) -> None:
+async def test_remove_error_envelope(api: Harness) -> None:
     api.reply(500, ERROR, headers={"X-Request-ID": "req_remove"})
     with pytest.raises(WhitelistError) as info:
         await api.call("remove", email="a@example.com")
@@ -376,13 +317,13 @@ async def test_remove_error_envelope(api: WhitelistHarness) -> None:
 
 
 @pytest.mark.parametrize("name", ["update", "remove"])
-async def test_email_path_required(api: WhitelistHarness, name: str) -> None:
+async def test_email_path_required(api: Harness, name: str) -> None:
     with pytest.raises(ValueError, match="email is required"):
         await api.call(name, email="")
     assert api.requests == []
 
 
-async def test_admin_calls_need_a_token(api: WhitelistHarness) -> None:
+async def test_admin_calls_need_a_token(api: Harness) -> None:
     client = api.make()
     calls: list[tuple[str, dict[str, Any]]] = [
         ("list", {}),
@@ -398,7 +339,7 @@ async def test_admin_calls_need_a_token(api: WhitelistHarness) -> None:
     assert api.requests == []
 
 
-async def test_token_read_from_storage_at_call_time(api: WhitelistHarness) -> None:
+async def test_token_read_from_storage_at_call_time(api: Harness) -> None:
     storage = InMemoryTokenStorage()
     client = api.make(token_storage=storage)
     storage.save(StoredTokens("stored", None, None, "Bearer"))
@@ -407,5 +348,5 @@ async def test_token_read_from_storage_at_call_time(api: WhitelistHarness) -> No
     assert_bearer(api.sent, "stored")
 
 
-async def test_list_signature_shows_result_type(api: WhitelistHarness) -> None:
+async def test_list_signature_shows_result_type(api: Harness) -> None:
     assert inspect.signature(api.client.list).return_annotation == "WhitelistListResult"
