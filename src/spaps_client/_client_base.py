@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+import httpx
 
 from ._resource import E
 from .config import Settings
@@ -50,12 +53,7 @@ class SubClient(Generic[R]):
             existing = cache.get(self._attr)
             if existing is None:
                 cls = getattr(importlib.import_module(self._module, __package__), self._name)
-                existing = cache[self._attr] = cls(
-                    base_url=instance.settings.base_url,
-                    api_key=instance.settings.api_key,
-                    token_storage=instance._token_storage,
-                    engine=instance._engine,
-                )
+                existing = cache[self._attr] = instance._bind(cls)
             return existing
 
 
@@ -80,6 +78,28 @@ class ClientBase(Generic[E]):
         )
         self._subclients: dict[str, Any] = {}
         self._subclient_lock = threading.Lock()
+
+    def _engine_options(
+        self, http_client: httpx.Client | httpx.AsyncClient | None, auto_refresh: bool
+    ) -> dict[str, Any]:
+        """Keyword arguments for the engine; a borrowed client must have a base URL."""
+        if http_client is not None and not str(http_client.base_url):
+            raise ValueError("http_client must have a base_url: SPAPS paths are relative")
+        return {
+            "api_key": self.settings.api_key,
+            "storage": self._token_storage,
+            "auto_refresh": auto_refresh,
+            "owns_http": http_client is None,
+        }
+
+    def _bind(self, resource: Callable[..., R]) -> R:
+        """A sub-client sharing this client's engine and token storage."""
+        return resource(
+            base_url=self.settings.base_url,
+            api_key=self.settings.api_key,
+            token_storage=self._token_storage,
+            engine=self._engine,
+        )
 
     @property
     def token_storage(self) -> TokenStorage:

@@ -71,7 +71,7 @@ class AsyncSpapsClient(ClientBase[AsyncEngine]):
             request_timeout=request_timeout,
             token_storage=token_storage,
         )
-        owns_http = http_client is None
+        options = self._engine_options(http_client, auto_refresh)
         if http_client is None:
             http_client = RetryAsyncClient(
                 base_url=self.settings.base_url.rstrip("/"),
@@ -79,21 +79,8 @@ class AsyncSpapsClient(ClientBase[AsyncEngine]):
                 retry_config=RetryConfig.coerce(retry_config),
                 logging_hooks=LoggingHooks.coerce(logging_hooks),
             )
-        elif not str(http_client.base_url):
-            raise ValueError("http_client must have a base_url: SPAPS paths are relative")
-        self._engine = AsyncEngine(
-            http_client,
-            api_key=self.settings.api_key,
-            storage=self._token_storage,
-            auto_refresh=auto_refresh,
-            owns_http=owns_http,
-        )
-        self.auth = AsyncAuthClient(
-            base_url=self.settings.base_url,
-            api_key=self.settings.api_key,
-            token_storage=self._token_storage,
-            engine=self._engine,
-        )
+        self._engine = AsyncEngine(http_client, **options)
+        self.auth = self._bind(AsyncAuthClient)
 
     @property
     def http_client(self) -> httpx.AsyncClient:

@@ -66,28 +66,15 @@ class SpapsClient(ClientBase[SyncEngine]):
             request_timeout=request_timeout,
             token_storage=token_storage,
         )
-        owns_http = http_client is None
+        options = self._engine_options(http_client, auto_refresh)
         if http_client is None:
             http_client = create_http_client(
                 settings=self.settings,
                 retry_config=RetryConfig.coerce(retry_config),
                 logging_hooks=LoggingHooks.coerce(logging_hooks),
             )
-        elif not str(http_client.base_url):
-            raise ValueError("http_client must have a base_url: SPAPS paths are relative")
-        self._engine = SyncEngine(
-            http_client,
-            api_key=self.settings.api_key,
-            storage=self._token_storage,
-            auto_refresh=auto_refresh,
-            owns_http=owns_http,
-        )
-        self.auth = AuthClient(
-            base_url=self.settings.base_url,
-            api_key=self.settings.api_key,
-            token_storage=self._token_storage,
-            engine=self._engine,
-        )
+        self._engine = SyncEngine(http_client, **options)
+        self.auth = self._bind(AuthClient)
 
     @property
     def http_client(self) -> httpx.Client:
