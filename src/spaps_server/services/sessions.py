@@ -117,9 +117,13 @@ class SessionService:
 
     async def current(self, principal: Principal) -> dict[str, Any]:
         """The SessionSummary of the caller's session (protocol §3.1)."""
-        session = await self._live_session(principal)
+        found = await self._repo.get_with_wallet_count(
+            principal.application_id, principal.session_id
+        )
+        if found is None or not found[0].is_live(self._clock.now()):
+            raise UnauthorizedError("The session is no longer valid", code="INVALID_SESSION")
+        session, wallets_count = found
         last_activity = await self._note_activity(session)
-        wallets = await self._users.wallets_of(principal.application_id, principal.user_id)
         now = self._clock.now()
         return {
             "id": session.id,
@@ -131,7 +135,7 @@ class SessionService:
             "created_at": iso(session.created_at),
             "expires_at": iso(session.expires_at),
             "last_activity": iso(last_activity),
-            "wallets_count": len(wallets),
+            "wallets_count": wallets_count,
             "duration_minutes": max(0, math.floor((now - session.created_at).total_seconds() / 60)),
             "idle_minutes": max(0, math.floor((now - last_activity).total_seconds() / 60)),
         }

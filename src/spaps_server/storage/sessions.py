@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.models import RefreshTokenRecord, SessionRecord
 from .database import Database
-from .tables import refresh_tokens, sessions
+from .tables import refresh_tokens, sessions, user_wallets
 
 
 def _session(row: sa.Row[tuple[object, ...]]) -> SessionRecord:
@@ -77,6 +77,27 @@ class SessionsRepository:
         async with self._db.use(conn, write=False) as c:
             row = (await c.execute(query)).first()
         return _session(row) if row else None
+
+    async def get_with_wallet_count(
+        self, application_id: str, session_id: str, *, conn: AsyncConnection | None = None
+    ) -> tuple[SessionRecord, int] | None:
+        """One session and how many wallets its user has, in a single query."""
+        wallets = (
+            sa.select(sa.func.count())
+            .select_from(user_wallets)
+            .where(
+                user_wallets.c.application_id == sessions.c.application_id,
+                user_wallets.c.user_id == sessions.c.user_id,
+            )
+            .scalar_subquery()
+            .label("wallets_count")
+        )
+        query = sa.select(sessions, wallets).where(
+            sessions.c.application_id == application_id, sessions.c.id == session_id
+        )
+        async with self._db.use(conn, write=False) as c:
+            row = (await c.execute(query)).first()
+        return (_session(row), int(row._mapping["wallets_count"])) if row else None
 
     async def list_live(
         self,
