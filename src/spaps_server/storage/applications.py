@@ -35,6 +35,24 @@ def _api_key(row: sa.Row[tuple[object, ...]]) -> ApiKeyRecord:
     )
 
 
+# Key authentication runs on (nearly) every request: built once, with a bound parameter.
+_ACTIVE_BY_KEY_HASH = (
+    sa.select(
+        applications,
+        api_keys.c.id.label("key_id"),
+        api_keys.c.key_hash,
+        api_keys.c.prefix,
+        api_keys.c.created_at.label("key_created_at"),
+    )
+    .join(api_keys, api_keys.c.application_id == applications.c.id)
+    .where(
+        api_keys.c.key_hash == sa.bindparam("key_hash"),
+        api_keys.c.revoked_at.is_(None),
+        applications.c.revoked_at.is_(None),
+    )
+)
+
+
 class ApplicationsRepository:
     """Applications and API keys. Every method accepts ``conn=`` to join a transaction."""
 
@@ -130,23 +148,8 @@ class ApplicationsRepository:
     ) -> tuple[Application, ApiKeyRecord] | None:
         """The live application and key whose hash is ``key_hash``; ``None`` if unknown or
         revoked."""
-        query = (
-            sa.select(
-                applications,
-                api_keys.c.id.label("key_id"),
-                api_keys.c.key_hash,
-                api_keys.c.prefix,
-                api_keys.c.created_at.label("key_created_at"),
-            )
-            .join(api_keys, api_keys.c.application_id == applications.c.id)
-            .where(
-                api_keys.c.key_hash == key_hash,
-                api_keys.c.revoked_at.is_(None),
-                applications.c.revoked_at.is_(None),
-            )
-        )
         async with self._db.use(conn, write=False) as c:
-            row = (await c.execute(query)).first()
+            row = (await c.execute(_ACTIVE_BY_KEY_HASH, {"key_hash": key_hash})).first()
         if row is None:
             return None
         m = row._mapping

@@ -15,10 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 # An execution option that makes a SQLite transaction take the write lock up front.
 _WRITE_OPTION = "spaps_write"
+# SQLite pool: every connection is a file handle plus an aiosqlite worker thread, opened once
+# (with its PRAGMAs) and reused. Sized so that a busy server keeps its connections instead of
+# opening and closing overflow ones per request.
+_SQLITE_POOL_SIZE = 10
+_SQLITE_MAX_OVERFLOW = 20
 
 
 class DatabaseKind(str, enum.Enum):
@@ -67,6 +73,12 @@ class Database:
     * ``async with db.begin() as conn`` runs a read-write transaction (committed on success);
     * ``async with db.read() as conn`` runs a read-only unit of work;
     * repository methods accept ``conn=`` to join a caller's transaction (see ``use``).
+
+    Both engines use a pool of persistent connections. Reads have the same isolation on both:
+    each statement sees the data committed before it started (PostgreSQL's default READ
+    COMMITTED; on SQLite a read unit of work runs its statements in autocommit mode, each
+    one atomic, so it neither takes a lock nor pays for a ``BEGIN``/``ROLLBACK`` round trip
+    to the driver thread). Writes on SQLite take the write lock at ``BEGIN IMMEDIATE``.
     """
 
     def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
@@ -113,6 +125,12 @@ class Database:
         path = self.sqlite_path
         if path is None:
             kwargs["poolclass"] = sa.StaticPool
+        else:
+            kwargs.update(
+                poolclass=AsyncAdaptedQueuePool,
+                pool_size=_SQLITE_POOL_SIZE,
+                max_overflow=_SQLITE_MAX_OVERFLOW,
+            )
         kwargs["connect_args"] = {"timeout": 15}
         engine = create_async_engine(self.url, **kwargs)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
@@ -132,7 +150,8 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A unit of work for reads only (never committed)."""
+        """A unit of work for reads only: each statement sees what was committed before it
+        started (see the class docstring); nothing is locked and nothing may be written."""
         async with self.engine.connect() as conn:
             yield conn
 
@@ -173,5 +192,9 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: sa.Connection) -> None:
-    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # Only read-write units of work open a transaction, and they take the write lock at once.
+    # A read unit of work stays in autocommit mode: every SELECT is its own atomic snapshot
+    # (the isolation PostgreSQL gives by default), with no lock held between statements and
+    # no extra BEGIN executed on the driver's thread.
+    if conn.get_execution_options().get(_WRITE_OPTION, False):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

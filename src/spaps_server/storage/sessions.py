@@ -42,6 +42,28 @@ def _refresh(row: sa.Row[tuple[object, ...]]) -> RefreshTokenRecord:
     )
 
 
+# The bearer check runs on every authenticated request: its statements are built once (with
+# bound parameters) so that SQLAlchemy neither rebuilds them nor recomputes their cache keys.
+_BY_ID = sa.select(sessions).where(
+    sessions.c.application_id == sa.bindparam("application_id"),
+    sessions.c.id == sa.bindparam("session_id"),
+)
+_BY_ID_WITH_WALLET_COUNT = sa.select(
+    sessions,
+    sa.select(sa.func.count())
+    .select_from(user_wallets)
+    .where(
+        user_wallets.c.application_id == sessions.c.application_id,
+        user_wallets.c.user_id == sessions.c.user_id,
+    )
+    .scalar_subquery()
+    .label("wallets_count"),
+).where(
+    sessions.c.application_id == sa.bindparam("application_id"),
+    sessions.c.id == sa.bindparam("session_id"),
+)
+
+
 class SessionsRepository:
     """Sessions and refresh tokens, scoped by application id; ``conn=`` joins a transaction."""
 
@@ -71,32 +93,18 @@ class SessionsRepository:
         self, application_id: str, session_id: str, *, conn: AsyncConnection | None = None
     ) -> SessionRecord | None:
         """One session of the application, live or not."""
-        query = sa.select(sessions).where(
-            sessions.c.application_id == application_id, sessions.c.id == session_id
-        )
+        params = {"application_id": application_id, "session_id": session_id}
         async with self._db.use(conn, write=False) as c:
-            row = (await c.execute(query)).first()
+            row = (await c.execute(_BY_ID, params)).first()
         return _session(row) if row else None
 
     async def get_with_wallet_count(
         self, application_id: str, session_id: str, *, conn: AsyncConnection | None = None
     ) -> tuple[SessionRecord, int] | None:
         """One session and how many wallets its user has, in a single query."""
-        wallets = (
-            sa.select(sa.func.count())
-            .select_from(user_wallets)
-            .where(
-                user_wallets.c.application_id == sessions.c.application_id,
-                user_wallets.c.user_id == sessions.c.user_id,
-            )
-            .scalar_subquery()
-            .label("wallets_count")
-        )
-        query = sa.select(sessions, wallets).where(
-            sessions.c.application_id == application_id, sessions.c.id == session_id
-        )
+        params = {"application_id": application_id, "session_id": session_id}
         async with self._db.use(conn, write=False) as c:
-            row = (await c.execute(query)).first()
+            row = (await c.execute(_BY_ID_WITH_WALLET_COUNT, params)).first()
         return (_session(row), int(row._mapping["wallets_count"])) if row else None
 
     async def list_live(
