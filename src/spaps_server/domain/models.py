@@ -88,6 +88,12 @@ class Principal:
     email: str | None
     tier: str
     role: str
+    session: SessionRecord | None = dataclasses.field(default=None, compare=False, repr=False)
+    """The session row as read (and found live) while authenticating this request, so that
+    the route does not read it again; ``None`` when the principal was built elsewhere."""
+    wallets_count: int | None = dataclasses.field(default=None, compare=False, repr=False)
+    """The user's wallet count, read in the same query as ``session`` when the route asked
+    for it (``SessionService.authenticate(..., with_wallets_count=True)``)."""
 
     @property
     def is_admin(self) -> bool:

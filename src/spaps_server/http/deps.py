@@ -6,7 +6,9 @@
 * ``CurrentPrincipal``: the signed-in user of ``Authorization: Bearer <access token>``: the
   token is verified, must belong to the API key's application, and its session must be live
   (401 ``UNAUTHORIZED``, ``TOKEN_EXPIRED``, ``INVALID_TOKEN``, ``SESSION_REVOKED`` or
-  ``INVALID_SESSION``). Admin-only routes check ``principal.is_admin``.
+  ``INVALID_SESSION``). Admin-only routes check ``principal.is_admin``. The principal carries
+  the session row it was checked against; ``CurrentPrincipalWithWallets`` also carries the
+  user's wallet count, read in the same query.
 
 Every ``/api/...`` route except metrics and health depends on ``CurrentApplication`` (directly
 or through ``CurrentPrincipal``), which also documents the key in the OpenAPI schema::
@@ -74,3 +76,17 @@ async def require_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+
+
+async def require_principal_with_wallets(
+    ctx: Ctx,
+    application: CurrentApplication,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> Principal:
+    """:func:`require_principal` that also loads the user's wallet count in the same query
+    (for the session summary, which would otherwise read the session row twice)."""
+    token = credentials.credentials if credentials is not None else None
+    return await ctx.sessions.authenticate(token, application.id, with_wallets_count=True)
+
+
+CurrentPrincipalWithWallets = Annotated[Principal, Depends(require_principal_with_wallets)]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from ..http.deps import Ctx, CurrentPrincipal
+from ..http.deps import Ctx, CurrentPrincipal, CurrentPrincipalWithWallets
 from ..http.envelopes import EnvelopeJSONResponse, ok
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -25,7 +25,7 @@ async def list_sessions(
 
 
 @router.get("/current", summary="The current session (#12)")
-async def current_session(principal: CurrentPrincipal, ctx: Ctx) -> EnvelopeJSONResponse:
+async def current_session(principal: CurrentPrincipalWithWallets, ctx: Ctx) -> EnvelopeJSONResponse:
     """``data.session`` = SessionSummary."""
     return ok({"session": await ctx.sessions.current(principal)})
 

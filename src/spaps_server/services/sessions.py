@@ -68,11 +68,18 @@ class SessionService:
         self._rejections.inc(reason=reason)
         return UnauthorizedError(message, code=code)
 
-    async def authenticate(self, token: str | None, application_id: str) -> Principal:
+    async def authenticate(
+        self, token: str | None, application_id: str, *, with_wallets_count: bool = False
+    ) -> Principal:
         """The principal of a bearer token issued for ``application_id`` whose session is
         live. Raises 401 ``UNAUTHORIZED`` (missing), ``TOKEN_EXPIRED``, ``INVALID_TOKEN``
         (bad signature or claims, another application's token), ``SESSION_REVOKED`` or
-        ``INVALID_SESSION`` (unknown or expired session)."""
+        ``INVALID_SESSION`` (unknown or expired session).
+
+        The session row is read from the database on every call (never cached), so a
+        revocation committed by any process is refused by the next request. The row is
+        returned on ``Principal.session``; with ``with_wallets_count`` the same single
+        query also counts the user's wallets (``Principal.wallets_count``)."""
         if not token:
             raise self._reject(
                 "missing",
@@ -85,7 +92,12 @@ class SessionService:
             raise self._reject("expired", "The access token has expired", "TOKEN_EXPIRED") from None
         except TokenError:
             raise self._reject("invalid", "The access token is invalid", "INVALID_TOKEN") from None
-        session = await self._repo.get(application_id, claims.session_id)
+        wallets_count: int | None = None
+        if with_wallets_count:
+            found = await self._repo.get_with_wallet_count(application_id, claims.session_id)
+            session, wallets_count = found if found is not None else (None, None)
+        else:
+            session = await self._repo.get(application_id, claims.session_id)
         if session is None or session.user_id != claims.user_id:
             raise self._reject("unknown_session", "The session does not exist", "INVALID_SESSION")
         if session.revoked_at is not None:
@@ -100,10 +112,15 @@ class SessionService:
             email=email if isinstance(email, str) else None,
             tier=claims.tier,
             role=claims.role,
+            session=session,
+            wallets_count=wallets_count,
         )
 
     async def _live_session(self, principal: Principal) -> SessionRecord:
-        session = await self._repo.get(principal.application_id, principal.session_id)
+        # The row read while authenticating this very request is as fresh as a second read.
+        session = principal.session
+        if session is None:
+            session = await self._repo.get(principal.application_id, principal.session_id)
         if session is None or not session.is_live(self._clock.now()):
             raise UnauthorizedError("The session is no longer valid", code="INVALID_SESSION")
         return session
@@ -116,10 +133,15 @@ class SessionService:
         return session.last_activity_at
 
     async def current(self, principal: Principal) -> dict[str, Any]:
-        """The SessionSummary of the caller's session (protocol §3.1)."""
-        found = await self._repo.get_with_wallet_count(
-            principal.application_id, principal.session_id
-        )
+        """The SessionSummary of the caller's session (protocol §3.1). Uses the row and
+        wallet count loaded while authenticating when the principal carries them."""
+        found: tuple[SessionRecord, int] | None
+        if principal.session is not None and principal.wallets_count is not None:
+            found = (principal.session, principal.wallets_count)
+        else:
+            found = await self._repo.get_with_wallet_count(
+                principal.application_id, principal.session_id
+            )
         if found is None or not found[0].is_live(self._clock.now()):
             raise UnauthorizedError("The session is no longer valid", code="INVALID_SESSION")
         session, wallets_count = found
