@@ -14,7 +14,9 @@ import hmac
 import json
 import re
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +37,7 @@ __all__ = [
     "MAGIC_LINK_TOKEN_PREFIX",
     "PASSWORD_RESET_TOKEN_PREFIX",
     "REFRESH_TOKEN_PREFIX",
+    "VERIFIED_TOKEN_CACHE_SIZE",
     "AccessClaims",
     "AccessTokenVerifier",
     "TokenSigner",
@@ -53,6 +56,9 @@ DEFAULT_ACCESS_TOKEN_TTL = 900
 # RFC 9068 media type of JWT access tokens; checked on verification so that any other JWT
 # this key might one day sign (an ID token, say) is never accepted as an access token.
 ACCESS_TOKEN_TYPE = "at+jwt"
+# How many distinct verified access tokens the server's verifier remembers (about 1 KiB
+# each), so that a client reusing its token does not pay for an Ed25519 check per request.
+VERIFIED_TOKEN_CACHE_SIZE = 4096
 _ALGORITHM = "EdDSA"
 
 # Public prefixes that tell token kinds apart; not secrets.
@@ -162,7 +168,15 @@ class AccessClaims:
 
 
 class AccessTokenVerifier:
-    """Verifies access tokens with public keys only (for instance, from a JWKS document)."""
+    """Verifies access tokens with public keys only (for instance, from a JWKS document).
+
+    With ``cache_size`` > 0 the result of the expensive, time-independent part of
+    verification (header, Ed25519 signature, issuer, claim shapes) is remembered for that
+    many distinct tokens, keyed by the SHA-256 of the token. That part is a pure function of
+    the token and this verifier's fixed key set, so remembering it changes no answer: the
+    time checks (``iat``, ``exp`` against the injected clock) and the application check run
+    on every call, and tokens that fail are never remembered.
+    """
 
     def __init__(
         self,
@@ -171,15 +185,22 @@ class AccessTokenVerifier:
         issuer: str = DEFAULT_ISSUER,
         clock: Clock = time.time,
         leeway_seconds: int = 0,
+        cache_size: int = 0,
     ) -> None:
         if not public_keys:
             raise SigningKeyError("At least one public key is required.")
         if leeway_seconds < 0:
             raise ValueError("leeway_seconds must not be negative")
+        if cache_size < 0:
+            raise ValueError("cache_size must not be negative")
         self._keys = dict(public_keys)
         self._issuer = issuer
         self._clock = clock
         self._leeway = leeway_seconds
+        self._cache_size = cache_size
+        self._verified: OrderedDict[bytes, AccessClaims] = OrderedDict()
+        # Tokens are verified from the event loop, but tests also serve from other threads.
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def from_jwks(
@@ -233,6 +254,39 @@ class AccessTokenVerifier:
         token was issued for that application. Raises :class:`ExpiredTokenError` when only
         the expiry fails and :class:`InvalidTokenError` for everything else.
         """
+        if self._cache_size:
+            digest = hashlib.sha256(token.encode("utf-8")).digest()
+            with self._cache_lock:
+                claims = self._verified.get(digest)
+                if claims is not None:
+                    self._verified.move_to_end(digest)
+            if claims is None:
+                claims = self._verify_signed_part(token)
+                with self._cache_lock:
+                    self._verified[digest] = claims
+                    while len(self._verified) > self._cache_size:
+                        self._verified.popitem(last=False)
+        else:
+            claims = self._verify_signed_part(token)
+        now = self._clock()
+        if claims.issued_at > now + self._leeway:
+            raise InvalidTokenError(reason="issued_in_future")
+        if now >= claims.expires_at + self._leeway:
+            raise ExpiredTokenError()
+        if application_id is not None and not hmac.compare_digest(
+            claims.application_id.encode(), application_id.encode()
+        ):
+            raise InvalidTokenError(reason="wrong_application")
+        return claims
+
+    @property
+    def cached_tokens(self) -> int:
+        """How many verified tokens are remembered (see the class docstring)."""
+        return len(self._verified)
+
+    def _verify_signed_part(self, token: str) -> AccessClaims:
+        """Everything that does not depend on the time or the caller: header, key, signature,
+        issuer, and the presence and types of the claims."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -261,17 +315,7 @@ class AccessTokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(reason="bad_signature_or_claims") from exc
-        claims = _claims_from_payload(payload)
-        now = self._clock()
-        if claims.issued_at > now + self._leeway:
-            raise InvalidTokenError(reason="issued_in_future")
-        if now >= claims.expires_at + self._leeway:
-            raise ExpiredTokenError()
-        if application_id is not None and not hmac.compare_digest(
-            claims.application_id.encode(), application_id.encode()
-        ):
-            raise InvalidTokenError(reason="wrong_application")
-        return claims
+        return _claims_from_payload(payload)
 
 
 def _claims_from_payload(payload: dict[str, Any]) -> AccessClaims:
@@ -310,6 +354,7 @@ class TokenSigner:
         issuer: str = DEFAULT_ISSUER,
         clock: Clock = time.time,
         leeway_seconds: int = 0,
+        verified_cache_size: int = VERIFIED_TOKEN_CACHE_SIZE,
     ) -> None:
         self._private_key = load_signing_key(private_key_pem)
         self._public_key = self._private_key.public_key()
@@ -321,6 +366,7 @@ class TokenSigner:
             issuer=issuer,
             clock=clock,
             leeway_seconds=leeway_seconds,
+            cache_size=verified_cache_size,
         )
 
     @property
