@@ -10,12 +10,17 @@ the same run. Run by hand (no assertions; it prints numbers and ratios):
   JWT signature check, session-row check, summary query) against a bare FastAPI endpoint
   served by the same uvicorn stack in another subprocess, both with ``--concurrency``
   client threads.
+* When ``SPAPS_TEST_DATABASE_URL`` is set (``bash scripts/provision``), the token-validation
+  part runs again against PostgreSQL (a throw-away schema), compared with the same bare
+  baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -64,8 +69,11 @@ def _wait_ready(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def _start_spaps(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_spaps(
+    data_dir: Path, port: int, database_url: str | None = None
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SPAPS_PASSWORD_PROFILE": "production"}
+    storage = ["--database-url", database_url, "--reset"] if database_url else []
     return subprocess.Popen(
         [
             sys.executable,
@@ -77,6 +85,7 @@ def _start_spaps(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             str(port),
             "--data-dir",
             str(data_dir),
+            *storage,
             "--rate-limit",
             "login:ip=100000/60",
             "--rate-limit",
@@ -128,6 +137,48 @@ def _throughput(url: str, headers: dict[str, str], total: int, threads: int) -> 
     if errors:
         raise errors[0]
     return per_thread * threads / elapsed
+
+
+async def _pg_exec(url: str, statement: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from spaps_server.storage.database import normalize_database_url
+
+    engine = create_async_engine(normalize_database_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def _postgres_throughput(
+    url: str, data_dir: Path, requests: int, threads: int
+) -> tuple[float, float]:
+    """(sessions/current, health) requests per second of ``spaps local`` on PostgreSQL, in
+    a schema created for the run and dropped afterwards."""
+    schema = f"spaps_bench_{secrets.token_hex(4)}"
+    asyncio.run(_pg_exec(url, f'CREATE SCHEMA "{schema}"'))
+    port = _free_port()
+    separator = "&" if "?" in url else "?"
+    spaps = _start_spaps(data_dir, port, f"{url}{separator}schema={schema}")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(base + "/health")
+        with httpx.Client(base_url=base, headers={"X-API-Key": API_KEY}) as http:
+            response = http.post(
+                "/api/auth/login", json={"email": "user@example.com", "password": "Secret123!"}
+            )
+            token = response.raise_for_status().json()["data"]["access_token"]
+        auth = {"X-API-Key": API_KEY, "Authorization": f"Bearer {token}"}
+        current = _throughput(base + "/api/sessions/current", auth, requests, threads)
+        health = _throughput(base + "/health", {}, requests, threads)
+        return current, health
+    finally:
+        spaps.terminate()
+        spaps.wait(timeout=20)
+        asyncio.run(_pg_exec(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 def main() -> None:
@@ -184,6 +235,21 @@ def main() -> None:
             print(f"GET /health on spaps:      {health_rps:.0f} req/s (middleware floor)")
             print(f"  sessions/current / bare ratio: {current_rps / bare_rps:.2f}")
             print(f"  sessions/current / spaps health ratio: {current_rps / health_rps:.2f}")
+
+            pg_url = os.environ.get("SPAPS_TEST_DATABASE_URL", "").strip()
+            if pg_url:
+                pg_current, pg_health = _postgres_throughput(
+                    pg_url, Path(tmp) / "pg-data", args.requests, args.concurrency
+                )
+                print(f"PostgreSQL GET /api/sessions/current: {pg_current:.0f} req/s")
+                print(f"PostgreSQL GET /health on spaps:      {pg_health:.0f} req/s")
+                print(f"  PostgreSQL sessions/current / bare ratio: {pg_current / bare_rps:.2f}")
+                print(
+                    "  PostgreSQL sessions/current / spaps health ratio: "
+                    f"{pg_current / pg_health:.2f}"
+                )
+            else:
+                print("(set SPAPS_TEST_DATABASE_URL to also measure PostgreSQL)")
         finally:
             for proc in (spaps, bare):
                 proc.terminate()
