@@ -106,6 +106,49 @@ class Operation(Generic[T]):
     on_success_reply: Callable[[Reply], None] | None = None
 
 
+@dataclass(frozen=True)
+class Endpoints:
+    """Operation builders for one domain: its path prefix, its error class, and the message of
+    the error raised when a bearer call finds no token.
+
+    >>> SESSIONS = Endpoints("/api/sessions", SessionError, "Access token is required ...")
+    >>> SESSIONS.bearer("GET", "/current", parse, access_token_override)
+    """
+
+    prefix: str
+    error: type[SpapsError]
+    missing_token_message: str = MissingAccessTokenError.default_message
+
+    def key(
+        self, method: str, route: str, parse: Callable[[Reply], T], **options: Any
+    ) -> Operation[T]:
+        """A call that sends the API key and never a bearer token."""
+        return Operation(method, self.prefix + route, parse, self.error, Auth.KEY, **options)
+
+    def bearer(
+        self,
+        method: str,
+        route: str,
+        parse: Callable[[Reply], T],
+        access_token: str | None,
+        *,
+        missing_token_message: str | None = None,
+        **options: Any,
+    ) -> Operation[T]:
+        """A call that needs the API key and a bearer token (``access_token`` overrides the
+        stored one)."""
+        return Operation(
+            method,
+            self.prefix + route,
+            parse,
+            self.error,
+            Auth.BEARER,
+            access_token=access_token,
+            missing_token_message=missing_token_message or self.missing_token_message,
+            **options,
+        )
+
+
 class Credentials:
     """Where a sub-client's bearer token comes from, read at request time.
 

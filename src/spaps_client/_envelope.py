@@ -7,6 +7,7 @@ as ``JSONDecodeError``, ``AttributeError`` or a raw pydantic error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -178,3 +179,8 @@ class Reply:
         if not isinstance(values, list):
             raise self.malformed(f"Expected a list of {model.__name__}")
         return [self.model(model, value) for value in values]
+
+
+def data_model(model: type[ModelT]) -> Callable[[Reply], ModelT]:
+    """A parser reading ``model`` from the response with rule U1."""
+    return lambda reply: reply.model(model, reply.data())

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .._engine import AsyncEngine, Auth, Operation, SyncEngine, compact
+from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, compact
 from .._envelope import Reply
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..errors import AuthError, MissingAccessTokenError
@@ -34,10 +34,7 @@ __all__ = ["AsyncAuthClient", "AuthClient", "AuthResource", "refresh_operation"]
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 AUTH_PREFIX = "/api/auth"
-
-
-def _op(method: str, route: str, parse: Callable[[Reply], T], **options: Any) -> Operation[T]:
-    return Operation(method, AUTH_PREFIX + route, parse, AuthError, **options)
+_AUTH = Endpoints(AUTH_PREFIX, AuthError)
 
 
 def _saver(
@@ -81,7 +78,7 @@ def _token_pair(reply: Reply) -> TokenPair:
 
 def refresh_operation(refresh_token: str, storage: TokenStorage | None) -> Operation[TokenPair]:
     """The ``POST /api/auth/refresh`` call; the engine uses it for automatic refresh."""
-    return _op(
+    return _AUTH.key(
         "POST",
         "/refresh",
         _token_pair,
@@ -156,7 +153,7 @@ class AuthResource(Resource[E]):
         body: dict[str, Any] = {"wallet_address": wallet_address}
         if chain:
             body["chain"] = chain
-        return _op(
+        return _AUTH.key(
             "POST",
             "/nonce",
             lambda reply: reply.model(NonceResponse, reply.data()),
@@ -176,7 +173,7 @@ class AuthResource(Resource[E]):
         }
         if chain:
             body["chain_type"] = chain
-        return _op(
+        return _AUTH.key(
             "POST",
             "/wallet-sign-in",
             _token_pair,
@@ -196,7 +193,7 @@ class AuthResource(Resource[E]):
             >>> tokens.user.email
             'user@example.com'
         """
-        return _op(
+        return _AUTH.key(
             "POST",
             "/login",
             _token_pair,
@@ -227,7 +224,7 @@ class AuthResource(Resource[E]):
     ) -> Operation[RegistrationResponse]:
         """Create an account. With auto-login the response carries tokens, which are stored."""
         body = compact(email=email, password=password, username=username, phone_number=phone_number)
-        return _op(
+        return _AUTH.key(
             "POST",
             "/register",
             _with_user(RegistrationResponse, "Registration response missing user payload"),
@@ -239,7 +236,7 @@ class AuthResource(Resource[E]):
     @endpoint
     def send_magic_link(self, *, email: str) -> Operation[MagicLinkSendResponse]:
         """E-mail a one-time sign-in link (on ``spaps local`` it lands in ``/_dev/mailbox``)."""
-        return _op(
+        return _AUTH.key(
             "POST",
             "/magic-link",
             _sent_notice(MagicLinkSendResponse, "Magic link response missing message"),
@@ -252,7 +249,7 @@ class AuthResource(Resource[E]):
         self, *, token: str, type: str = "magiclink"
     ) -> Operation[MagicLinkAuthResponse]:
         """Exchange the token from a magic link for a session; stores the tokens."""
-        return _op(
+        return _AUTH.key(
             "POST",
             "/verify-magic-link",
             _with_user(MagicLinkAuthResponse, "Magic link verification response missing user"),
@@ -280,12 +277,11 @@ class AuthResource(Resource[E]):
                 raise reply.malformed("User profile response missing user payload")
             return reply.model(UserProfile, user)
 
-        return _op(
+        return _AUTH.bearer(
             "GET",
             "/user",
             parse,
-            auth=Auth.BEARER,
-            access_token=access_token,
+            access_token,
             missing_token_message="Access token is required to fetch the current user profile",
         )
 
@@ -305,12 +301,11 @@ class AuthResource(Resource[E]):
             if storage is not None:
                 storage.clear()
 
-        return _op(
+        return _AUTH.bearer(
             "POST",
             "/logout",
             parse,
-            auth=Auth.BEARER,
-            access_token=access_token,
+            access_token,
             missing_token_message="Access token is required for logout",
             on_success=forget,
         )
@@ -321,7 +316,7 @@ class AuthResource(Resource[E]):
     ) -> Operation[PasswordResetRequestResponse]:
         """E-mail a password-reset link. The answer is the same whether or not the account
         exists."""
-        return _op(
+        return _AUTH.key(
             "POST",
             "/password-reset",
             _sent_notice(PasswordResetRequestResponse, "Password reset response missing message"),
@@ -334,7 +329,7 @@ class AuthResource(Resource[E]):
         self, *, token: str, new_password: str
     ) -> Operation[MessageResponse]:
         """Set a new password with the token from the reset e-mail."""
-        return _op(
+        return _AUTH.key(
             "POST",
             "/reset-password-confirm",
             lambda reply: MessageResponse(

@@ -6,13 +6,12 @@ credentials, so the bearer token is whatever the payments client would send at t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .._engine import AsyncEngine, Auth, Operation, SyncEngine, compact, path
-from .._envelope import Reply
+from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, compact, path
+from .._envelope import Reply, data_model
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..errors import CryptoPaymentsError
 from ..models.crypto import CryptoInvoice, CryptoInvoiceStatus, CryptoReconcileJob
@@ -28,33 +27,11 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 CRYPTO_PREFIX = "/api/payments/crypto"
 MISSING_TOKEN_MESSAGE = "Access token is required for payment operations"
-
-
-def _op(
-    method: str,
-    route: str,
-    parse: Callable[[Reply], T],
-    access_token: str | None,
-    **options: Any,
-) -> Operation[T]:
-    return Operation(
-        method,
-        CRYPTO_PREFIX + route,
-        parse,
-        CryptoPaymentsError,
-        auth=Auth.BEARER,
-        access_token=access_token,
-        missing_token_message=MISSING_TOKEN_MESSAGE,
-        **options,
-    )
+_CRYPTO = Endpoints(CRYPTO_PREFIX, CryptoPaymentsError, MISSING_TOKEN_MESSAGE)
 
 
 def _invoice(reply: Reply) -> CryptoInvoice:
     return reply.model(CryptoInvoice, reply.nested(reply.data(), "invoice"))
-
-
-def _data(model: type[M]) -> Callable[[Reply], M]:
-    return lambda reply: reply.model(model, reply.data())
 
 
 class CryptoPaymentsResource(Resource[E]):
@@ -103,7 +80,7 @@ class CryptoPaymentsResource(Resource[E]):
             beneficiary=beneficiary,
             metadata=metadata,
         )
-        return _op(
+        return _CRYPTO.bearer(
             "POST",
             "/invoices",
             _invoice,
@@ -119,17 +96,19 @@ class CryptoPaymentsResource(Resource[E]):
         self, invoice_id: str, *, access_token_override: str | None = None
     ) -> Operation[CryptoInvoice]:
         """Fetch an invoice by id."""
-        return _op("GET", self._invoice_path(invoice_id), _invoice, access_token_override)
+        return _CRYPTO.bearer(
+            "GET", self._invoice_path(invoice_id), _invoice, access_token_override
+        )
 
     @endpoint
     def get_invoice_status(
         self, invoice_id: str, *, access_token_override: str | None = None
     ) -> Operation[CryptoInvoiceStatus]:
         """The settlement status of an invoice (poll it until ``status`` is final)."""
-        return _op(
+        return _CRYPTO.bearer(
             "GET",
             self._invoice_path(invoice_id) + "/status",
-            _data(CryptoInvoiceStatus),
+            data_model(CryptoInvoiceStatus),
             access_token_override,
         )
 
@@ -146,10 +125,10 @@ class CryptoPaymentsResource(Resource[E]):
         ``recon_token`` is sent as ``X-Recon-Token`` when set.
         """
         headers = {"X-Recon-Token": recon_token} if recon_token else {}
-        return _op(
+        return _CRYPTO.bearer(
             "POST",
             "/reconcile",
-            _data(CryptoReconcileJob),
+            data_model(CryptoReconcileJob),
             access_token_override,
             json={"cursor": cursor} if cursor is not None else {},
             has_body=True,

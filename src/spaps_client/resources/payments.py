@@ -8,14 +8,13 @@ Every call needs a bearer token except the guest-checkout ones, which send only 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 from pydantic import BaseModel
 
-from .._engine import AsyncEngine, Auth, Operation, SyncEngine, path, query
-from .._envelope import Reply
+from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, path, query
+from .._envelope import data_model
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..config import DEFAULT_API_KEY, DEFAULT_BASE_URL, DEFAULT_TIMEOUT
 from ..errors import PaymentsError
@@ -50,36 +49,8 @@ M = TypeVar("M", bound=BaseModel)
 PAYMENTS_PREFIX = "/api/payments"
 STRIPE_PREFIX = "/api/stripe"
 MISSING_TOKEN_MESSAGE = "Access token is required for payment operations"
-
-
-def _bearer(
-    method: str,
-    route: str,
-    parse: Callable[[Reply], T],
-    access_token: str | None,
-    **options: Any,
-) -> Operation[T]:
-    """An operation that needs the API key and a bearer token."""
-    return Operation(
-        method,
-        route,
-        parse,
-        PaymentsError,
-        auth=Auth.BEARER,
-        access_token=access_token,
-        missing_token_message=MISSING_TOKEN_MESSAGE,
-        **options,
-    )
-
-
-def _key_only(method: str, route: str, parse: Callable[[Reply], T], **options: Any) -> Operation[T]:
-    """A guest-checkout operation: the API key only, never a bearer token."""
-    return Operation(method, route, parse, PaymentsError, auth=Auth.KEY, **options)
-
-
-def _data(model: type[M]) -> Callable[[Reply], M]:
-    """Rule U1: the model is read from ``data`` (or the whole body when there is none)."""
-    return lambda reply: reply.model(model, reply.data())
+# Routes carry their own prefix: payments spans /api/payments and /api/stripe.
+_PAYMENTS = Endpoints("", PaymentsError, MISSING_TOKEN_MESSAGE)
 
 
 def _required(value: str, name: str) -> str:
@@ -170,10 +141,10 @@ class PaymentsResource(Resource[E]):
         }
         if metadata:
             body["metadata"] = metadata
-        return _bearer(
+        return _PAYMENTS.bearer(
             "POST",
             PAYMENTS_PREFIX + "/create-checkout-session",
-            _data(CheckoutSession),
+            data_model(CheckoutSession),
             access_token_override,
             json=body,
             has_body=True,
@@ -186,8 +157,8 @@ class PaymentsResource(Resource[E]):
         self, *, access_token_override: str | None = None
     ) -> Operation[BalanceOverview]:
         """The user's balance, tier and credit usage."""
-        return _bearer(
-            "GET", PAYMENTS_PREFIX + "/balance", _data(BalanceOverview), access_token_override
+        return _PAYMENTS.bearer(
+            "GET", PAYMENTS_PREFIX + "/balance", data_model(BalanceOverview), access_token_override
         )
 
     @endpoint
@@ -210,10 +181,10 @@ class PaymentsResource(Resource[E]):
             body["payment_method_types"] = payment_method_types
         if metadata:
             body["metadata"] = metadata
-        return _bearer(
+        return _PAYMENTS.bearer(
             "POST",
             PAYMENTS_PREFIX + "/create-payment-intent",
-            _data(PaymentIntent),
+            data_model(PaymentIntent),
             access_token_override,
             json=body,
             has_body=True,
@@ -234,10 +205,10 @@ class PaymentsResource(Resource[E]):
         body: dict[str, Any] = {"payment_method_id": payment_method_id}
         if set_default is not None:
             body["set_default"] = set_default
-        return _bearer(
+        return _PAYMENTS.bearer(
             "POST",
             PAYMENTS_PREFIX + "/update-payment-method",
-            _data(PaymentMethodUpdateResult),
+            data_model(PaymentMethodUpdateResult),
             access_token_override,
             json=body,
             has_body=True,
@@ -269,10 +240,10 @@ class PaymentsResource(Resource[E]):
         }
         if tier:
             body["tier"] = tier
-        return _bearer(
+        return _PAYMENTS.bearer(
             "POST",
             PAYMENTS_PREFIX + "/wallet-deposit",
-            _data(WalletDeposit),
+            data_model(WalletDeposit),
             access_token_override,
             json=body,
             has_body=True,
@@ -288,7 +259,7 @@ class PaymentsResource(Resource[E]):
         route = PAYMENTS_PREFIX + path(
             "/wallet-transaction/{}", _required(transaction_id, "transaction_id")
         )
-        return _bearer("GET", route, _data(WalletTransaction), access_token_override)
+        return _PAYMENTS.bearer("GET", route, data_model(WalletTransaction), access_token_override)
 
     # --- subscriptions ----------------------------------------------------------------------
 
@@ -304,7 +275,7 @@ class PaymentsResource(Resource[E]):
             ('active', 'month')
         """
         route = self._stripe("/subscription/{}", _required(subscription_id, "subscription_id"))
-        return _bearer("GET", route, _data(SubscriptionDetail), access_token_override)
+        return _PAYMENTS.bearer("GET", route, data_model(SubscriptionDetail), access_token_override)
 
     @endpoint
     def list_subscriptions(
@@ -318,10 +289,10 @@ class PaymentsResource(Resource[E]):
         """The user's subscriptions, optionally filtered by ``status``; page with
         ``starting_after`` (the last id of the previous page)."""
         params = query(status=status or None, limit=limit, starting_after=starting_after or None)
-        return _bearer(
+        return _PAYMENTS.bearer(
             "GET",
             STRIPE_PREFIX + "/subscriptions",
-            _data(SubscriptionList),
+            data_model(SubscriptionList),
             access_token_override,
             params=params,
         )
@@ -339,10 +310,10 @@ class PaymentsResource(Resource[E]):
             "/subscription/{}/cancel", _required(subscription_id, "subscription_id")
         )
         body = {"immediately": immediately} if immediately is not None else {}
-        return _bearer(
+        return _PAYMENTS.bearer(
             "POST",
             route,
-            _data(SubscriptionCancellation),
+            data_model(SubscriptionCancellation),
             access_token_override,
             json=body,
             has_body=True,
@@ -357,10 +328,10 @@ class PaymentsResource(Resource[E]):
             "/subscription/{}/update", _required(subscription_id, "subscription_id")
         )
         _required(price_id, "price_id")
-        return _bearer(
+        return _PAYMENTS.bearer(
             "POST",
             route,
-            _data(SubscriptionDetail),
+            data_model(SubscriptionDetail),
             access_token_override,
             json={"price_id": price_id},
             has_body=True,
@@ -374,7 +345,9 @@ class PaymentsResource(Resource[E]):
     ) -> Operation[CheckoutSessionDetails]:
         """A checkout session the user created."""
         route = self._stripe("/checkout-sessions/{}", _required(session_id, "session_id"))
-        return _bearer("GET", route, _data(CheckoutSessionDetails), access_token_override)
+        return _PAYMENTS.bearer(
+            "GET", route, data_model(CheckoutSessionDetails), access_token_override
+        )
 
     @endpoint
     def list_checkout_sessions(
@@ -385,10 +358,10 @@ class PaymentsResource(Resource[E]):
         access_token_override: str | None = None,
     ) -> Operation[CheckoutSessionList]:
         """The user's checkout sessions; page with ``starting_after``."""
-        return _bearer(
+        return _PAYMENTS.bearer(
             "GET",
             STRIPE_PREFIX + "/checkout-sessions",
-            _data(CheckoutSessionList),
+            data_model(CheckoutSessionList),
             access_token_override,
             params=query(limit=limit, starting_after=starting_after or None),
         )
@@ -399,10 +372,10 @@ class PaymentsResource(Resource[E]):
     ) -> Operation[ExpireCheckoutSessionResult]:
         """Expire an open checkout session so it can no longer be paid."""
         route = self._stripe("/checkout-sessions/{}/expire", _required(session_id, "session_id"))
-        return _bearer(
+        return _PAYMENTS.bearer(
             "POST",
             route,
-            _data(ExpireCheckoutSessionResult),
+            data_model(ExpireCheckoutSessionResult),
             access_token_override,
             json={},
             has_body=True,
@@ -463,10 +436,10 @@ class PaymentsResource(Resource[E]):
         body.update({key: value for key, value in optional.items() if value})
         if allow_promotion_codes is not None:
             body["allow_promotion_codes"] = allow_promotion_codes
-        return _key_only(
+        return _PAYMENTS.key(
             "POST",
             STRIPE_PREFIX + "/guest-checkout-sessions",
-            _data(GuestCheckoutSession),
+            data_model(GuestCheckoutSession),
             json=body,
             has_body=True,
             send_idempotency_key=True,
@@ -477,7 +450,7 @@ class PaymentsResource(Resource[E]):
     def get_guest_checkout_session(self, *, session_id: str) -> Operation[CheckoutSessionDetails]:
         """A guest checkout session (API key only)."""
         route = self._stripe("/guest-checkout-sessions/{}", _required(session_id, "session_id"))
-        return _key_only("GET", route, _data(CheckoutSessionDetails))
+        return _PAYMENTS.key("GET", route, data_model(CheckoutSessionDetails))
 
     @endpoint
     def list_guest_checkout_sessions(
@@ -493,10 +466,10 @@ class PaymentsResource(Resource[E]):
             starting_after=starting_after or None,
             customer_email=customer_email or None,
         )
-        return _key_only(
+        return _PAYMENTS.key(
             "GET",
             STRIPE_PREFIX + "/guest-checkout-sessions",
-            _data(GuestCheckoutSessionList),
+            data_model(GuestCheckoutSessionList),
             params=params,
         )
 
@@ -516,10 +489,10 @@ class PaymentsResource(Resource[E]):
             body["password"] = password
         if send_magic_link is not None:
             body["send_magic_link"] = send_magic_link
-        return _key_only(
+        return _PAYMENTS.key(
             "POST",
             STRIPE_PREFIX + "/guest-checkout-sessions/convert",
-            _data(GuestCheckoutConversionResult),
+            data_model(GuestCheckoutConversionResult),
             json=body,
             has_body=True,
         )
@@ -543,10 +516,10 @@ class PaymentsResource(Resource[E]):
             ending_before=ending_before or None,
             status=status or None,
         )
-        return _bearer(
+        return _PAYMENTS.bearer(
             "GET",
             STRIPE_PREFIX + "/history",
-            _data(PaymentHistory),
+            data_model(PaymentHistory),
             access_token_override,
             params=params,
         )
@@ -557,7 +530,7 @@ class PaymentsResource(Resource[E]):
     ) -> Operation[PaymentRecord]:
         """One charge, with its invoice and metadata."""
         route = self._stripe("/payment/{}", _required(payment_id, "payment_id"))
-        return _bearer(
+        return _PAYMENTS.bearer(
             "GET",
             route,
             lambda reply: reply.model(PaymentRecord, reply.nested(reply.data(), "payment")),
@@ -591,10 +564,10 @@ class PaymentsResource(Resource[E]):
             starting_after=starting_after or None,
             mode=mode or None,
         )
-        return _bearer(
+        return _PAYMENTS.bearer(
             "GET",
             STRIPE_PREFIX + "/products",
-            _data(ProductList),
+            data_model(ProductList),
             access_token_override,
             params=params,
         )
@@ -610,7 +583,9 @@ class PaymentsResource(Resource[E]):
         """One product; its prices are included unless ``include_prices=False``."""
         route = self._stripe("/products/{}", _required(product_id, "product_id"))
         params = {"include_prices": "false"} if not include_prices else None
-        return _bearer("GET", route, _data(Product), access_token_override, params=params)
+        return _PAYMENTS.bearer(
+            "GET", route, data_model(Product), access_token_override, params=params
+        )
 
 
 class PaymentsClient(SyncResource, PaymentsResource[SyncEngine]):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from .._engine import AsyncEngine, Auth, Operation, SyncEngine, path, query
+from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, path, query
 from .._envelope import Reply
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..errors import SessionError
@@ -22,25 +21,7 @@ __all__ = ["AsyncSessionsClient", "SessionsClient", "SessionsResource"]
 T = TypeVar("T")
 SESSIONS_PREFIX = "/api/sessions"
 MISSING_TOKEN = "Access token is required for session operations"
-
-
-def _op(
-    method: str,
-    route: str,
-    parse: Callable[[Reply], T],
-    access_token: str | None,
-    **options: Any,
-) -> Operation[T]:
-    return Operation(
-        method,
-        SESSIONS_PREFIX + route,
-        parse,
-        SessionError,
-        auth=Auth.BEARER,
-        access_token=access_token,
-        missing_token_message=MISSING_TOKEN,
-        **options,
-    )
+_SESSIONS = Endpoints(SESSIONS_PREFIX, SessionError, MISSING_TOKEN)
 
 
 def _current(reply: Reply) -> SessionSummary:
@@ -94,14 +75,16 @@ class SessionsResource(Resource[E]):
             >>> current = spaps.sessions.get_current_session()
             >>> print(current.session_id, current.expires_at)
         """
-        return _op("GET", "/current", _current, access_token_override)
+        return _SESSIONS.bearer("GET", "/current", _current, access_token_override)
 
     @endpoint
     def validate_session(
         self, *, access_token_override: str | None = None
     ) -> Operation[SessionValidationResult]:
         """Ask the server whether the current session is still valid (it may renew it)."""
-        return _op("POST", "/validate", _validation, access_token_override, json={}, has_body=True)
+        return _SESSIONS.bearer(
+            "POST", "/validate", _validation, access_token_override, json={}, has_body=True
+        )
 
     @endpoint
     def list_sessions(
@@ -119,14 +102,14 @@ class SessionsResource(Resource[E]):
             ...     print(session.session_id, session.user_agent, session.is_current)
         """
         params = query(limit=limit, starting_after=starting_after or None)
-        return _op("GET", "", _listing, access_token_override, params=params)
+        return _SESSIONS.bearer("GET", "", _listing, access_token_override, params=params)
 
     @endpoint
     def touch_session(
         self, *, access_token_override: str | None = None
     ) -> Operation[SessionTouchResult]:
         """Record activity on the current session so it does not go idle."""
-        return _op(
+        return _SESSIONS.bearer(
             "POST",
             "/touch",
             lambda reply: reply.model(SessionTouchResult, reply.data()),
@@ -154,7 +137,7 @@ class SessionsResource(Resource[E]):
             # Servers that leave out the id still revoked the one we asked for.
             return reply.model(SessionRevokeResult, {"session_id": session_id, **reply.data()})
 
-        return _op("DELETE", path("/{}", session_id), parse, access_token_override)
+        return _SESSIONS.bearer("DELETE", path("/{}", session_id), parse, access_token_override)
 
 
 class SessionsClient(SyncResource, SessionsResource[SyncEngine]):

@@ -3,11 +3,9 @@ token)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .._engine import AsyncEngine, Auth, Operation, SyncEngine, compact, query
-from .._envelope import Reply
+from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, compact, query
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..errors import UsageError
 from ..models.usage import UsageFeaturesResponse, UsageHistoryResponse, UsageRecordResult
@@ -17,25 +15,7 @@ __all__ = ["AsyncUsageClient", "UsageClient", "UsageResource"]
 T = TypeVar("T")
 USAGE_PREFIX = "/api/usage"
 MISSING_TOKEN = "Access token is required for usage operations"
-
-
-def _op(
-    method: str,
-    route: str,
-    parse: Callable[[Reply], T],
-    access_token: str | None,
-    **options: Any,
-) -> Operation[T]:
-    return Operation(
-        method,
-        USAGE_PREFIX + route,
-        parse,
-        UsageError,
-        auth=Auth.BEARER,
-        access_token=access_token,
-        missing_token_message=MISSING_TOKEN,
-        **options,
-    )
+_USAGE = Endpoints(USAGE_PREFIX, UsageError, MISSING_TOKEN)
 
 
 class UsageResource(Resource[E]):
@@ -54,7 +34,7 @@ class UsageResource(Resource[E]):
             >>> for feature in snapshot.features:
             ...     print(feature.name, feature.used, feature.limit)
         """
-        return _op(
+        return _USAGE.bearer(
             "GET",
             "/features",
             lambda reply: reply.model(UsageFeaturesResponse, reply.data()),
@@ -85,7 +65,7 @@ class UsageResource(Resource[E]):
             >>> print(result.current_usage.remaining)
         """
         key = idempotency_key or None
-        return _op(
+        return _USAGE.bearer(
             "POST",
             "/record",
             lambda reply: reply.model(UsageRecordResult, reply.data()),
@@ -124,7 +104,7 @@ class UsageResource(Resource[E]):
             feature=feature or None,
             format=format or None,
         )
-        return _op(
+        return _USAGE.bearer(
             "GET",
             "/history",
             lambda reply: reply.model(UsageHistoryResponse, reply.data()),

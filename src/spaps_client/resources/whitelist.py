@@ -9,7 +9,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .._engine import AsyncEngine, Auth, Operation, SyncEngine, compact, path, query
+from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, compact, path, query
 from .._envelope import Reply
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..errors import WhitelistError
@@ -25,28 +25,7 @@ __all__ = ["AsyncWhitelistClient", "WhitelistClient", "WhitelistResource"]
 T = TypeVar("T")
 WHITELIST_PREFIX = "/api/v1/whitelist"
 MISSING_TOKEN = "This operation requires an access token"
-
-
-def _op(method: str, route: str, parse: Callable[[Reply], T], **options: Any) -> Operation[T]:
-    return Operation(method, WHITELIST_PREFIX + route, parse, WhitelistError, **options)
-
-
-def _admin_op(
-    method: str,
-    route: str,
-    parse: Callable[[Reply], T],
-    access_token: str | None,
-    **options: Any,
-) -> Operation[T]:
-    return _op(
-        method,
-        route,
-        parse,
-        auth=Auth.BEARER,
-        access_token=access_token,
-        missing_token_message=MISSING_TOKEN,
-        **options,
-    )
+_WHITELIST = Endpoints(WHITELIST_PREFIX, WhitelistError, MISSING_TOKEN)
 
 
 def _email_route(email: str) -> str:
@@ -107,7 +86,7 @@ class WhitelistResource(Resource[E]):
             >>> result = spaps.whitelist.check(email="user@example.com")
             >>> print(result.message, result.entry.tier if result.entry else None)
         """
-        return _op("GET", "/check", _check, auth=Auth.KEY, params=query(email=email))
+        return _WHITELIST.key("GET", "/check", _check, params=query(email=email))
 
     @endpoint
     def list(
@@ -125,7 +104,7 @@ class WhitelistResource(Resource[E]):
             >>> print(page.total, [entry.email for entry in page.entries])
         """
         params = query(limit=limit, offset=offset, tier=tier or None)
-        return _admin_op("GET", "", _listing, access_token_override, params=params)
+        return _WHITELIST.bearer("GET", "", _listing, access_token_override, params=params)
 
     @endpoint
     def add(
@@ -143,7 +122,7 @@ class WhitelistResource(Resource[E]):
             >>> entry = spaps.whitelist.add(email="vip@example.com", tier="enterprise")
         """
         body = compact(email=email, tier=tier, bypass_payment=bypass_payment, metadata=metadata)
-        return _admin_op(
+        return _WHITELIST.bearer(
             "POST",
             "",
             _entry("Whitelist add response missing entry"),
@@ -167,7 +146,7 @@ class WhitelistResource(Resource[E]):
         Example:
             >>> spaps.whitelist.update(email="vip@example.com", bypass_payment=False)
         """
-        return _admin_op(
+        return _WHITELIST.bearer(
             "PUT",
             _email_route(email),
             _entry("Whitelist update response missing entry"),
@@ -195,7 +174,7 @@ class WhitelistResource(Resource[E]):
                 message=_message(reply, "Whitelist remove response missing message")
             )
 
-        return _admin_op("DELETE", route, parse, access_token_override)
+        return _WHITELIST.bearer("DELETE", route, parse, access_token_override)
 
 
 class WhitelistClient(SyncResource, WhitelistResource[SyncEngine]):
