@@ -255,3 +255,12 @@ async def _send_from_another_process_view(config: ServerConfig) -> MailMessage:
         )
     finally:
         await db.dispose()
+
+
+def test_reference_prose_shows_code_spans_and_stays_escaped() -> None:
+    from spaps_server.http.pages import prose
+
+    assert prose("Send `X-API-Key`; ``data.user``") == (
+        "Send <code>X-API-Key</code>; <code>data.user</code>"
+    )
+    assert prose("`<script>` & <b>") == "<code>&lt;script&gt;</code> &amp; &lt;b&gt;"

@@ -54,6 +54,16 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+_INLINE_CODE = re.compile(r"``(.+?)``|`(.+?)`")
+
+
+def prose(value: object) -> str:
+    """Escape a docstring-style description and show its ``code`` spans as <code>."""
+    return _INLINE_CODE.sub(
+        lambda match: f"<code>{match.group(1) or match.group(2)}</code>", esc(value)
+    )
+
+
 def page(title: str, body: str, *, nav: Iterable[tuple[str, str]] = _NAV) -> str:
     """A complete HTML document with the shared header and styles."""
     links = "".join(f'<a href="{esc(href)}">{esc(label)}</a>' for href, label in nav)
@@ -113,7 +123,7 @@ def _properties_table(schema: Mapping[str, Any]) -> str:
     rows = "".join(
         f"<tr><td><code>{esc(name)}</code></td><td>{schema_type(prop)}</td>"
         f"<td>{'yes' if name in required else ''}</td>"
-        f"<td>{esc(prop.get('description', ''))}</td></tr>"
+        f"<td>{prose(prop.get('description', ''))}</td></tr>"
         for name, prop in props.items()
     )
     return (
@@ -141,14 +151,14 @@ def _operation(method: str, path: str, op: Mapping[str, Any], secured: bool) -> 
     if op.get("summary"):
         parts.append(f"<p><strong>{esc(op['summary'])}</strong></p>")
     if op.get("description"):
-        parts.append(f"<p class='muted'>{esc(op['description'])}</p>")
+        parts.append(f"<p class='muted'>{prose(op['description'])}</p>")
     params = op.get("parameters") or []
     if params:
         rows = "".join(
             f"<tr><td><code>{esc(p.get('name'))}</code></td><td>{esc(p.get('in'))}</td>"
             f"<td>{schema_type(p.get('schema'))}</td>"
             f"<td>{'yes' if p.get('required') else ''}</td>"
-            f"<td>{esc(p.get('description', ''))}</td></tr>"
+            f"<td>{prose(p.get('description', ''))}</td></tr>"
             for p in params
         )
         parts.append(
@@ -211,7 +221,7 @@ def render_api_reference(spec: Mapping[str, Any]) -> str:
     body = (
         f"<h1>{esc(info.get('title', 'API'))} <span class='badge'>"
         f"{esc(info.get('version', ''))}</span></h1>"
-        f"<p class='muted'>{esc(info.get('description', ''))}</p>"
+        f"<p class='muted'>{prose(info.get('description', ''))}</p>"
         f"<p>{count} operations. Machine-readable schema: "
         '<a href="/openapi.json">/openapi.json</a>.</p>'
         f"<ul class='toc'>{''.join(toc)}<li><a href='#schemas'>Schemas</a></li></ul>"
