@@ -84,6 +84,16 @@ def compact(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+class _NoBody:
+    """The ``json`` of an operation that sends no body (distinct from a JSON ``null``)."""
+
+    def __repr__(self) -> str:
+        return "NO_BODY"
+
+
+NO_BODY: Any = _NoBody()
+
+
 @dataclass(frozen=True)
 class Operation(Generic[T]):
     """One endpoint call, independent of the I/O flavour that will run it."""
@@ -94,8 +104,7 @@ class Operation(Generic[T]):
     error: type[SpapsError]
     auth: Auth = Auth.KEY
     params: Mapping[str, str] | None = None
-    json: Any = None
-    has_body: bool = False
+    json: Any = NO_BODY
     headers: Mapping[str, str] = field(default_factory=dict)
     accept: str | None = None
     access_token: str | None = None
@@ -237,7 +246,7 @@ class _EngineCore:
         if prepared.idempotency_key is not None and operation.send_idempotency_key:
             headers["Idempotency-Key"] = prepared.idempotency_key
         headers.update(operation.headers)
-        if operation.has_body:
+        if operation.json is not NO_BODY:
             return self.http.build_request(
                 operation.method,
                 operation.path,

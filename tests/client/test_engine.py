@@ -279,17 +279,17 @@ def test_accept_and_extra_headers(run: EngineRunner) -> None:
 
 
 def test_json_body_only_when_operation_has_one(run: EngineRunner) -> None:
-    run(op(method="POST", json={"name": "n", "tags": []}, has_body=True), ok())
+    run(op(method="POST", json={"name": "n", "tags": []}), ok())
     assert run.sent.headers["Content-Type"] == "application/json"
     assert run.transport.bodies == [b'{"name":"n","tags":[]}']
-    run(op(method="POST", json={"ignored": True}), ok())
+    run(op(method="POST"), ok())
     assert run.transport.bodies == [b""]
     assert run.sent.headers["Content-Length"] == "0"
     assert "content-type" not in run.sent.headers
 
 
 def test_empty_object_body(run: EngineRunner) -> None:
-    run(op(method="POST", json={}, has_body=True), ok())
+    run(op(method="POST", json={}), ok())
     assert run.transport.bodies == [b"{}"]
 
 
@@ -430,7 +430,7 @@ def test_transport_error_after_retries_is_mapped(run: EngineRunner) -> None:
 
 
 def keyed(**overrides: Any) -> Operation[Thing]:
-    return op(method="POST", json={"amount": 5}, has_body=True, **overrides)
+    return op(method="POST", json={"amount": 5}, **overrides)
 
 
 def test_idempotency_key_generated_once_and_reused_across_retries(run: EngineRunner) -> None:

@@ -297,7 +297,6 @@ def test_errors_from_secret_bodies_hide_secrets(scripted: type[ScriptedTransport
             error=AuthError,
             auth=Auth.BEARER,
             json={"token": RESET, "new_password": PASSWORD},
-            has_body=True,
             access_token=ACCESS,
         )
         with pytest.raises(AuthError) as info:

@@ -83,7 +83,6 @@ def refresh_operation(refresh_token: str, storage: TokenStorage | None) -> Opera
         "/refresh",
         _token_pair,
         json={"refresh_token": refresh_token},
-        has_body=True,
         on_success=_store_pair(storage),
     )
 
@@ -158,7 +157,6 @@ class AuthResource(Resource[E]):
             "/nonce",
             lambda reply: reply.model(NonceResponse, reply.data()),
             json=body,
-            has_body=True,
         )
 
     @endpoint
@@ -178,7 +176,6 @@ class AuthResource(Resource[E]):
             "/wallet-sign-in",
             _token_pair,
             json=body,
-            has_body=True,
             on_success=_store_pair(self._storage),
         )
 
@@ -198,7 +195,6 @@ class AuthResource(Resource[E]):
             "/login",
             _token_pair,
             json={"email": email, "password": password},
-            has_body=True,
             on_success=_store_pair(self._storage),
         )
 
@@ -229,7 +225,6 @@ class AuthResource(Resource[E]):
             "/register",
             _with_user(RegistrationResponse, "Registration response missing user payload"),
             json=body,
-            has_body=True,
             on_success=_store_embedded(self._storage),
         )
 
@@ -241,7 +236,6 @@ class AuthResource(Resource[E]):
             "/magic-link",
             _sent_notice(MagicLinkSendResponse, "Magic link response missing message"),
             json={"email": email},
-            has_body=True,
         )
 
     @endpoint
@@ -254,7 +248,6 @@ class AuthResource(Resource[E]):
             "/verify-magic-link",
             _with_user(MagicLinkAuthResponse, "Magic link verification response missing user"),
             json={"token": token, "type": type},
-            has_body=True,
             on_success=_store_embedded(self._storage),
         )
 
@@ -321,7 +314,6 @@ class AuthResource(Resource[E]):
             "/password-reset",
             _sent_notice(PasswordResetRequestResponse, "Password reset response missing message"),
             json=compact(email=email, redirect_url=redirect_url),
-            has_body=True,
         )
 
     @endpoint
@@ -336,7 +328,6 @@ class AuthResource(Resource[E]):
                 message=_message(reply, "Password reset confirmation response missing message")
             ),
             json={"token": token, "new_password": new_password},
-            has_body=True,
         )
 
     def get_stored_tokens(self) -> StoredTokens | None:

@@ -86,7 +86,6 @@ class CryptoPaymentsResource(Resource[E]):
             _invoice,
             access_token_override,
             json=body,
-            has_body=True,
             send_idempotency_key=True,
             idempotency_key=idempotency_key,
         )
@@ -131,7 +130,6 @@ class CryptoPaymentsResource(Resource[E]):
             data_model(CryptoReconcileJob),
             access_token_override,
             json={"cursor": cursor} if cursor is not None else {},
-            has_body=True,
             headers=headers,
         )
 

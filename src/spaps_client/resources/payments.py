@@ -147,7 +147,6 @@ class PaymentsResource(Resource[E]):
             data_model(CheckoutSession),
             access_token_override,
             json=body,
-            has_body=True,
             send_idempotency_key=True,
             idempotency_key=idempotency_key,
         )
@@ -187,7 +186,6 @@ class PaymentsResource(Resource[E]):
             data_model(PaymentIntent),
             access_token_override,
             json=body,
-            has_body=True,
             send_idempotency_key=True,
             idempotency_key=idempotency_key,
         )
@@ -211,7 +209,6 @@ class PaymentsResource(Resource[E]):
             data_model(PaymentMethodUpdateResult),
             access_token_override,
             json=body,
-            has_body=True,
         )
 
     @endpoint
@@ -246,7 +243,6 @@ class PaymentsResource(Resource[E]):
             data_model(WalletDeposit),
             access_token_override,
             json=body,
-            has_body=True,
             send_idempotency_key=True,
             idempotency_key=idempotency_key,
         )
@@ -316,7 +312,6 @@ class PaymentsResource(Resource[E]):
             data_model(SubscriptionCancellation),
             access_token_override,
             json=body,
-            has_body=True,
         )
 
     @endpoint
@@ -334,7 +329,6 @@ class PaymentsResource(Resource[E]):
             data_model(SubscriptionDetail),
             access_token_override,
             json={"price_id": price_id},
-            has_body=True,
         )
 
     # --- checkout sessions ------------------------------------------------------------------
@@ -378,7 +372,6 @@ class PaymentsResource(Resource[E]):
             data_model(ExpireCheckoutSessionResult),
             access_token_override,
             json={},
-            has_body=True,
         )
 
     # --- guest checkout (API key only) ------------------------------------------------------
@@ -441,7 +434,6 @@ class PaymentsResource(Resource[E]):
             STRIPE_PREFIX + "/guest-checkout-sessions",
             data_model(GuestCheckoutSession),
             json=body,
-            has_body=True,
             send_idempotency_key=True,
             idempotency_key=idempotency_key,
         )
@@ -494,7 +486,6 @@ class PaymentsResource(Resource[E]):
             STRIPE_PREFIX + "/guest-checkout-sessions/convert",
             data_model(GuestCheckoutConversionResult),
             json=body,
-            has_body=True,
         )
 
     # --- payment history --------------------------------------------------------------------

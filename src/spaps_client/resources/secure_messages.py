@@ -70,7 +70,6 @@ class SecureMessagesResource(Resource[E]):
             auth=Auth.OPTIONAL_BEARER,
             access_token=access_token_override,
             json=body,
-            has_body=True,
         )
 
     @endpoint

@@ -82,9 +82,7 @@ class SessionsResource(Resource[E]):
         self, *, access_token_override: str | None = None
     ) -> Operation[SessionValidationResult]:
         """Ask the server whether the current session is still valid (it may renew it)."""
-        return _SESSIONS.bearer(
-            "POST", "/validate", _validation, access_token_override, json={}, has_body=True
-        )
+        return _SESSIONS.bearer("POST", "/validate", _validation, access_token_override, json={})
 
     @endpoint
     def list_sessions(
@@ -115,7 +113,6 @@ class SessionsResource(Resource[E]):
             lambda reply: reply.model(SessionTouchResult, reply.data()),
             access_token_override,
             json={},
-            has_body=True,
         )
 
     @endpoint

@@ -73,7 +73,6 @@ class UsageResource(Resource[E]):
             json=compact(
                 feature=feature, quantity=quantity, metadata=metadata, timestamp=timestamp
             ),
-            has_body=True,
             headers={"X-Idempotency-Key": key} if key is not None else {},
             idempotency_key=key,
             send_idempotency_key=True,

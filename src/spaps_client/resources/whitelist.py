@@ -128,7 +128,6 @@ class WhitelistResource(Resource[E]):
             _entry("Whitelist add response missing entry"),
             access_token_override,
             json=body,
-            has_body=True,
         )
 
     @endpoint
@@ -152,7 +151,6 @@ class WhitelistResource(Resource[E]):
             _entry("Whitelist update response missing entry"),
             access_token_override,
             json=compact(tier=tier, bypass_payment=bypass_payment, metadata=metadata),
-            has_body=True,
         )
 
     @endpoint
