@@ -20,6 +20,7 @@ from .security.passwords import PasswordHasher, PasswordPolicy
 from .security.tokens import TokenSigner
 from .services.applications import ApplicationService
 from .services.auth import AuthService, AuthSettings, build_rate_limiter
+from .services.idempotency import IdempotencyService
 from .services.mailbox import MailboxService
 from .services.metrics import MetricsRegistry
 from .services.seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
@@ -47,6 +48,7 @@ class AppContext:
     sessions: SessionService
     auth: AuthService
     whitelist: WhitelistService
+    idempotency: IdempotencyService
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -166,6 +168,7 @@ async def open_context(
             sessions=sessions,
             auth=auth,
             whitelist=whitelist,
+            idempotency=IdempotencyService(db, clock),
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

@@ -219,3 +219,32 @@ whitelist_entries = sa.Table(
     sa.UniqueConstraint("application_id", "email", name="uq_whitelist_entries_app_email"),
     sa.Index("ix_whitelist_entries_app_tier", "application_id", "tier"),
 )
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # Who sent the request: a user id, or a fixed name for API-key-only routes.
+    sa.Column("caller", sa.String(128), nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    # SHA-256 of method, path and canonical body: the same key with another request is refused.
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    # "in_progress" while the first request runs, then "completed" with the stored response.
+    sa.Column("state", sa.String(16), nullable=False),
+    # A random value per claim, so a request whose lease was taken over cannot complete.
+    sa.Column("claim_token", sa.String(64), nullable=False),
+    sa.Column("locked_until", UTCDateTime, nullable=False),
+    sa.Column("response_status", sa.Integer, nullable=True),
+    sa.Column("response_body", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint(
+        "application_id", "caller", "idempotency_key", name="uq_idempotency_keys_scope"
+    ),
+)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from ..database import Database, DatabaseKind
 from ..types import UTCDateTime, utcnow
-from . import v0001_foundation, v0002_auth, v0003_whitelist
+from . import v0001_foundation, v0002_auth, v0003_whitelist, v0004_idempotency
 
 __all__ = [
     "MIGRATIONS",
@@ -58,6 +58,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", v0001_foundation.upgrade),
     Migration(2, "auth", v0002_auth.upgrade),
     Migration(3, "whitelist", v0003_whitelist.upgrade),
+    Migration(4, "idempotency", v0004_idempotency.upgrade),
 )
 
 # The runner's own view of its bookkeeping table, independent of storage.tables.
