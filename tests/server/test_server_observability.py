@@ -70,15 +70,16 @@ async def test_prometheus_metrics_by_route_template_and_status(client: httpx.Asy
     assert 'http_requests_total{method="GET",route="unmatched",status="404"} 1' in text
     assert "# TYPE http_request_duration_seconds histogram" in text
     buckets = re.findall(
-        r'http_request_duration_seconds_bucket\{method="GET",route="/health",status="200",'
-        r'le="([^"]+)"\} (\d+)',
+        r'^http_request_duration_seconds_bucket\{le="([^"]+)",method="GET",route="/health",'
+        r'status="200"\} ([0-9.]+)$',
         text,
+        re.M,
     )
-    assert buckets[-1] == ("+Inf", "2")
-    counts = [int(n) for _, n in buckets]
+    assert buckets[-1] == ("+Inf", "2.0")
+    counts = [float(n) for _, n in buckets]
     assert counts == sorted(counts)  # cumulative
     assert re.search(r'http_request_duration_seconds_count\{[^}]*route="/health"[^}]*\} 2', text)
-    assert re.search(r"^process_resident_memory_bytes \d+$", text, re.M)
+    assert re.search(r"^process_resident_memory_bytes [0-9.e+]+$", text, re.M)
     assert re.search(r"^process_uptime_seconds [0-9.e-]+$", text, re.M)
 
 
@@ -130,10 +131,10 @@ def test_registry_api_for_domain_counters():
     assert 'spaps_logins_total{method="wal\\"let\\n"} 2' in text
     assert "spaps_plain_total 0" in text  # an unlabelled counter is shown from the start
     assert 'spaps_queue_depth{queue="mail"} 2.5' in text
-    assert 'spaps_work_seconds_bucket{le="0.1"} 1' in text
-    assert 'spaps_work_seconds_bucket{le="1"} 2' in text
-    assert 'spaps_work_seconds_bucket{le="+Inf"} 3' in text
-    assert "spaps_work_seconds_count 3" in text
+    assert 'spaps_work_seconds_bucket{le="0.1"} 1.0' in text
+    assert 'spaps_work_seconds_bucket{le="1.0"} 2.0' in text
+    assert 'spaps_work_seconds_bucket{le="+Inf"} 3.0' in text
+    assert "spaps_work_seconds_count 3.0" in text
     assert "spaps_work_seconds_sum 5.55" in text
     snapshot = registry.snapshot()
     assert snapshot["spaps_logins_total"]["total"] == 3

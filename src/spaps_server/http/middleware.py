@@ -157,19 +157,12 @@ class RequestContextMiddleware:
         metrics = getattr(ctx, "metrics", None)
         if metrics is None:
             return
-        labels = {
-            "method": str(scope.get("method", "")),
-            "route": _route_template(scope),
-            "status": str(status),
-        }
-        metrics.counter(
-            "http_requests_total", "Total HTTP requests received", ("method", "route", "status")
-        ).inc(**labels)
-        metrics.histogram(
-            "http_request_duration_seconds",
-            "HTTP request latency in seconds",
-            ("method", "route", "status"),
-        ).observe(elapsed, **labels)
+        metrics.observe_http_request(
+            method=str(scope.get("method", "")),
+            route=_route_template(scope),
+            status=status,
+            seconds=elapsed,
+        )
 
 
 __all__ = ["REQUEST_ID_HEADER", "RequestContextMiddleware", "new_request_id"]

@@ -1,33 +1,65 @@
-"""An in-process metrics registry: counters, gauges and histograms with labels, rendered as
-Prometheus text (exposition format 0.0.4) and as the JSON of ``/api/metrics/json``.
+"""The server's metrics on ``prometheus_client``: one ``CollectorRegistry`` per app instance,
+exposed as Prometheus text at ``/api/metrics`` and read back, from the same collectors, for
+the JSON of ``/api/metrics/json``.
 
-Why not ``prometheus_client``: it keeps a process-global default registry (awkward when tests
-build several apps in one process), adds a dependency and import time, and we need only three
-metric types plus a JSON view of the same numbers. This module is small and thread-safe.
+Each ``MetricsRegistry`` owns its own ``CollectorRegistry`` (never the library's global
+``REGISTRY``), so two apps built in one process count independently. It always holds
 
-Domain code adds its own counters through the registry it is given (``ctx.metrics``)::
+* ``http_requests_total{method,route,status}`` and
+  ``http_request_duration_seconds{method,route,status}`` (a histogram), recorded by the HTTP
+  middleware through :meth:`MetricsRegistry.observe_http_request`; ``route`` is the route
+  template (``/_dev/mailbox/{message_id}``), never the raw path, so no id or token reaches a
+  label;
+* ``process_uptime_seconds`` and ``process_resident_memory_bytes``, read when scraped.
+
+Domain services declare their own instruments on the registry they are given
+(``ctx.metrics``) and never import ``prometheus_client`` themselves::
 
     logins = metrics.counter("spaps_auth_logins_total", "Successful sign-ins", ("method",))
     logins.inc(method="password")
 
-``counter``/``gauge``/``histogram`` are get-or-create, so calling them again with the same
-name returns the same metric (a different type or label set raises ``ValueError``).
+``counter``/``gauge``/``histogram`` are get-or-create: declaring the same name again returns
+the same instrument; another type or label set under that name raises ``ValueError``.
+
+Several worker processes
+------------------------
+prometheus_client keeps each process's numbers in memory, so with several workers a scrape
+would see only the worker that answered. Its multiprocess mode fixes that: every process
+writes its values to memory-mapped files in one directory and the scrape sums the files.
+To use it:
+
+1. create an empty directory (empty it on every deployment: stale files are summed too);
+2. start every worker with ``PROMETHEUS_MULTIPROC_DIR`` set to it in the environment. The
+   variable must be set before the process starts, because prometheus_client chooses where
+   values live when it is imported; a ``MetricsRegistry`` created with the variable set
+   after that refuses to start rather than expose partial numbers.
+
+With the variable set, ``/api/metrics`` and ``/api/metrics/json`` read the directory through
+``prometheus_client.multiprocess.MultiProcessCollector``: counters and histograms are summed
+over all workers, live or exited; gauges follow their ``multiprocess_mode`` (default
+``"all"``: one series per ``pid``). The two process gauges describe the worker that answered
+the scrape. Apps in the same process share that process's files, so in this mode they no
+longer count independently (a server process holds one app).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
 
-_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+import prometheus_client
+from prometheus_client import CollectorRegistry, values
+from prometheus_client.exposition import choose_encoder, generate_latest
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # Seconds; suited to a local server whose handlers take from well under 1 ms to ~1 s.
 DEFAULT_BUCKETS: tuple[float, ...] = (
@@ -46,265 +78,22 @@ DEFAULT_BUCKETS: tuple[float, ...] = (
     10.0,
 )
 
-LabelKey = tuple[str, ...]
+HTTP_LABELS = ("method", "route", "status")
+# Any other method a client sends is counted as "other", so clients cannot mint series.
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
+GaugeMode = Literal[
+    "all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum", "mostrecent"
+]
 
-def _format_value(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if math.isnan(value):
-        return "NaN"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+Series = list[tuple[dict[str, str], float]]
 
 
 def json_number(value: float) -> int | float:
     """An integral float as ``int`` (counts read better as ``3`` than ``3.0`` in JSON)."""
-    if value == int(value) and abs(value) < 1e15:
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return int(value)
     return value
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _labels_text(names: Sequence[str], values: Sequence[str], extra: str = "") -> str:
-    parts = [f'{n}="{_escape_label(v)}"' for n, v in zip(names, values, strict=True)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
-
-
-class _Metric:
-    kind = "untyped"
-
-    def __init__(self, name: str, help_text: str, labelnames: Sequence[str]) -> None:
-        if not _NAME.match(name):
-            raise ValueError(f"invalid metric name {name!r}")
-        for label in labelnames:
-            if not _LABEL.match(label) or label == "le":
-                raise ValueError(f"invalid label name {label!r}")
-        self.name = name
-        self.help = help_text
-        self.labelnames: tuple[str, ...] = tuple(labelnames)
-        self._lock = threading.Lock()
-
-    def _key(self, labels: Mapping[str, object]) -> LabelKey:
-        if set(labels) != set(self.labelnames):
-            raise ValueError(
-                f"metric {self.name} takes labels {list(self.labelnames)}, got {sorted(labels)}"
-            )
-        return tuple(str(labels[n]) for n in self.labelnames)
-
-    def render(self) -> list[str]:
-        raise NotImplementedError
-
-    def snapshot(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-
-class Counter(_Metric):
-    """A monotonically increasing count per label set."""
-
-    kind = "counter"
-
-    def __init__(self, name: str, help_text: str, labelnames: Sequence[str] = ()) -> None:
-        super().__init__(name, help_text, labelnames)
-        self._values: dict[LabelKey, float] = {}
-
-    def inc(self, amount: float = 1.0, **labels: object) -> None:
-        """Add ``amount`` (non-negative) to the series named by ``labels``."""
-        if amount < 0:
-            raise ValueError("a counter cannot decrease")
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, **labels: object) -> float:
-        """The current value of one series (0 if never incremented)."""
-        key = self._key(labels)
-        with self._lock:
-            return self._values.get(key, 0.0)
-
-    def total(self) -> float:
-        """The sum over all label sets."""
-        with self._lock:
-            return sum(self._values.values())
-
-    def series(self) -> list[tuple[dict[str, str], float]]:
-        """Every label set with its value."""
-        with self._lock:
-            items = sorted(self._values.items())
-        return [(dict(zip(self.labelnames, key, strict=True)), value) for key, value in items]
-
-    def render(self) -> list[str]:
-        series = self.series()
-        if not series and not self.labelnames:
-            series = [({}, 0.0)]
-        return [
-            f"{self.name}{_labels_text(self.labelnames, list(labels.values()))} "
-            f"{_format_value(value)}"
-            for labels, value in series
-        ]
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "type": self.kind,
-            "total": json_number(self.total()),
-            "series": [
-                {"labels": labels, "value": json_number(value)} for labels, value in self.series()
-            ],
-        }
-
-
-class Gauge(_Metric):
-    """A value that goes up and down, or is read from a callback at render time."""
-
-    kind = "gauge"
-
-    def __init__(
-        self,
-        name: str,
-        help_text: str,
-        labelnames: Sequence[str] = (),
-        callback: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(name, help_text, labelnames)
-        if callback is not None and labelnames:
-            raise ValueError("a callback gauge takes no labels")
-        self._callback = callback
-        self._values: dict[LabelKey, float] = {}
-
-    def set(self, value: float, **labels: object) -> None:
-        """Set the series named by ``labels`` to ``value``."""
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = float(value)
-
-    def inc(self, amount: float = 1.0, **labels: object) -> None:
-        """Add ``amount`` (may be negative)."""
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, **labels: object) -> float:
-        """The current value of one series."""
-        if self._callback is not None:
-            return float(self._callback())
-        key = self._key(labels)
-        with self._lock:
-            return self._values.get(key, 0.0)
-
-    def series(self) -> list[tuple[dict[str, str], float]]:
-        """Every label set with its value."""
-        if self._callback is not None:
-            return [({}, float(self._callback()))]
-        with self._lock:
-            items = sorted(self._values.items())
-        return [(dict(zip(self.labelnames, key, strict=True)), value) for key, value in items]
-
-    def render(self) -> list[str]:
-        return [
-            f"{self.name}{_labels_text(self.labelnames, list(labels.values()))} "
-            f"{_format_value(value)}"
-            for labels, value in self.series()
-        ]
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "type": self.kind,
-            "series": [{"labels": labels, "value": value} for labels, value in self.series()],
-        }
-
-
-class _HistogramSeries:
-    __slots__ = ("buckets", "count", "sum")
-
-    def __init__(self, size: int) -> None:
-        self.buckets = [0] * size
-        self.count = 0
-        self.sum = 0.0
-
-
-class Histogram(_Metric):
-    """Observations counted into cumulative buckets, with their sum and count."""
-
-    kind = "histogram"
-
-    def __init__(
-        self,
-        name: str,
-        help_text: str,
-        labelnames: Sequence[str] = (),
-        buckets: Iterable[float] = DEFAULT_BUCKETS,
-    ) -> None:
-        super().__init__(name, help_text, labelnames)
-        bounds = sorted(float(b) for b in buckets if not math.isinf(b))
-        if not bounds:
-            raise ValueError("a histogram needs at least one finite bucket")
-        self.bounds: tuple[float, ...] = (*bounds, math.inf)
-        self._series: dict[LabelKey, _HistogramSeries] = {}
-
-    def observe(self, value: float, **labels: object) -> None:
-        """Record one observation (e.g. a duration in seconds)."""
-        key = self._key(labels)
-        with self._lock:
-            series = self._series.get(key)
-            if series is None:
-                series = self._series[key] = _HistogramSeries(len(self.bounds))
-            for i, bound in enumerate(self.bounds):
-                if value <= bound:
-                    series.buckets[i] += 1
-                    break
-            series.count += 1
-            series.sum += value
-
-    def count(self, **labels: object) -> int:
-        """How many observations one series has."""
-        key = self._key(labels)
-        with self._lock:
-            series = self._series.get(key)
-            return series.count if series else 0
-
-    def _items(self) -> list[tuple[LabelKey, list[int], int, float]]:
-        with self._lock:
-            return [
-                (key, list(s.buckets), s.count, s.sum) for key, s in sorted(self._series.items())
-            ]
-
-    def render(self) -> list[str]:
-        lines: list[str] = []
-        for key, buckets, count, total in self._items():
-            cumulative = 0
-            for bound, n in zip(self.bounds, buckets, strict=True):
-                cumulative += n
-                le = f'le="{_format_value(bound)}"'
-                lines.append(
-                    f"{self.name}_bucket{_labels_text(self.labelnames, key, le)} {cumulative}"
-                )
-            labels = _labels_text(self.labelnames, key)
-            lines.append(f"{self.name}_sum{labels} {_format_value(total)}")
-            lines.append(f"{self.name}_count{labels} {count}")
-        return lines
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "type": self.kind,
-            "series": [
-                {
-                    "labels": dict(zip(self.labelnames, key, strict=True)),
-                    "count": count,
-                    "sum": json_number(total),
-                }
-                for key, _buckets, count, total in self._items()
-            ],
-        }
 
 
 def resident_memory_bytes() -> int:
@@ -323,95 +112,307 @@ def resident_memory_bytes() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
-class MetricsRegistry:
-    """Holds the metrics of one server instance and renders them."""
+_Wrapped = TypeVar(
+    "_Wrapped", prometheus_client.Counter, prometheus_client.Gauge, prometheus_client.Histogram
+)
 
-    def __init__(self) -> None:
-        self._metrics: dict[str, _Metric] = {}
-        self._lock = threading.Lock()
-        self.started_monotonic = time.monotonic()
-        self.started_at = datetime.now(timezone.utc)
-        self.gauge(
-            "process_uptime_seconds", "Seconds since the server started", callback=self.uptime
+
+class _Instrument(Generic[_Wrapped]):
+    """A prometheus_client metric plus label checking and reads of its current values."""
+
+    kind = "untyped"
+
+    def __init__(self, name: str, labelnames: Sequence[str], metric: _Wrapped) -> None:
+        self.name = name
+        self.labelnames: tuple[str, ...] = tuple(labelnames)
+        self._metric: _Wrapped = metric
+
+    def _child(self, labels: Mapping[str, object]) -> _Wrapped:
+        self._check(labels)
+        if not self.labelnames:
+            return self._metric
+        return self._metric.labels(**{name: str(labels[name]) for name in self.labelnames})
+
+    def _check(self, labels: Mapping[str, object]) -> None:
+        if set(labels) != set(self.labelnames):
+            raise ValueError(
+                f"metric {self.name} takes labels {list(self.labelnames)}, got {sorted(labels)}"
+            )
+
+    def _samples(self, sample_name: str) -> Series:
+        """This process's samples called ``sample_name``, ordered by label values."""
+        found = [
+            (dict(sample.labels), sample.value)
+            for family in self._metric.collect()
+            for sample in family.samples
+            if sample.name == sample_name
+        ]
+        return sorted(found, key=lambda item: [item[0].get(n, "") for n in self.labelnames])
+
+    def _value_of(self, sample_name: str, labels: Mapping[str, object]) -> float:
+        self._check(labels)
+        wanted = {name: str(labels[name]) for name in self.labelnames}
+        for found, value in self._samples(sample_name):
+            if found == wanted:
+                return value
+        return 0.0
+
+
+class Counter(_Instrument[prometheus_client.Counter]):
+    """A monotonically increasing count per label set."""
+
+    kind = "counter"
+
+    def inc(self, amount: float = 1.0, **labels: object) -> None:
+        """Add ``amount`` (non-negative) to the series named by ``labels``."""
+        if amount < 0:
+            raise ValueError("a counter cannot decrease")
+        self._child(labels).inc(amount)
+
+    def value(self, **labels: object) -> float:
+        """This process's value of one series (0 if never incremented)."""
+        return self._value_of(self.name, labels)
+
+    def total(self) -> float:
+        """This process's sum over all label sets."""
+        return sum(value for _, value in self.series())
+
+    def series(self) -> Series:
+        """Every label set with its value, in this process."""
+        return self._samples(self.name)
+
+
+class Gauge(_Instrument[prometheus_client.Gauge]):
+    """A value that goes up and down."""
+
+    kind = "gauge"
+
+    def set(self, value: float, **labels: object) -> None:
+        """Set the series named by ``labels`` to ``value``."""
+        self._child(labels).set(value)
+
+    def inc(self, amount: float = 1.0, **labels: object) -> None:
+        """Add ``amount`` (may be negative)."""
+        self._child(labels).inc(amount)
+
+    def value(self, **labels: object) -> float:
+        """This process's value of one series."""
+        return self._value_of(self.name, labels)
+
+
+class Histogram(_Instrument[prometheus_client.Histogram]):
+    """Observations counted into cumulative buckets, with their sum and count."""
+
+    kind = "histogram"
+
+    def observe(self, value: float, **labels: object) -> None:
+        """Record one observation (e.g. a duration in seconds)."""
+        self._child(labels).observe(value)
+
+    def count(self, **labels: object) -> int:
+        """How many observations one series has, in this process."""
+        return int(self._value_of(f"{self.name}_count", labels))
+
+
+Instrument = Counter | Gauge | Histogram
+
+
+class _ProcessCollector:
+    """``process_uptime_seconds`` and ``process_resident_memory_bytes``, read at scrape."""
+
+    def __init__(self, registry: MetricsRegistry) -> None:
+        self._registry = registry
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        """The families this collector yields (so the registry can refuse name clashes)."""
+        return [
+            GaugeMetricFamily("process_uptime_seconds", "Seconds since the server started"),
+            GaugeMetricFamily("process_resident_memory_bytes", "Resident memory size in bytes"),
+        ]
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        """The current uptime and resident memory of this process."""
+        uptime, memory = self.describe()
+        uptime.add_metric([], self._registry.uptime())
+        memory.add_metric([], float(resident_memory_bytes()))
+        return [uptime, memory]
+
+
+def _multiprocess_dir(configured: str | os.PathLike[str] | None) -> Path | None:
+    raw = configured if configured is not None else os.environ.get(MULTIPROCESS_DIR_ENV)
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise ValueError(f"{MULTIPROCESS_DIR_ENV} is not a directory: {path}")
+    if not getattr(values.ValueClass, "_multiprocess", False):
+        raise RuntimeError(
+            f"{MULTIPROCESS_DIR_ENV} must be set before the process starts: prometheus_client "
+            "was imported without it and keeps this process's values in memory only"
         )
-        self.gauge(
-            "process_resident_memory_bytes",
-            "Resident memory size in bytes",
-            callback=lambda: float(resident_memory_bytes()),
+    return path
+
+
+class MetricsRegistry:
+    """The metrics of one server instance, on a ``CollectorRegistry`` of its own.
+
+    ``multiprocess_dir`` defaults to ``$PROMETHEUS_MULTIPROC_DIR``; when set, exposition and
+    the JSON snapshot aggregate every process writing to that directory (module docstring).
+    """
+
+    def __init__(self, *, multiprocess_dir: str | os.PathLike[str] | None = None) -> None:
+        self.started_monotonic = time.monotonic()
+        self.registry = CollectorRegistry()
+        self._instruments: dict[str, Instrument] = {}
+        self._lock = threading.Lock()
+        self.multiprocess_dir = _multiprocess_dir(multiprocess_dir)
+        process = _ProcessCollector(self)
+        if self.multiprocess_dir is None:
+            self.registry.register(process)
+            self._exposed = self.registry
+        else:
+            self._exposed = CollectorRegistry()
+            MultiProcessCollector(self._exposed, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
+            self._exposed.register(process)
+        self.http_requests = self.counter(
+            "http_requests_total", "Total HTTP requests received", HTTP_LABELS
+        )
+        self.http_request_duration = self.histogram(
+            "http_request_duration_seconds", "HTTP request latency in seconds", HTTP_LABELS
         )
 
     def uptime(self) -> float:
         """Seconds since this registry (the server) started."""
         return time.monotonic() - self.started_monotonic
 
-    def _get_or_create(
-        self, cls: type[_Metric], name: str, labelnames: Sequence[str], make: Callable[[], _Metric]
-    ) -> _Metric:
-        with self._lock:
-            existing = self._metrics.get(name)
-            if existing is None:
-                metric = make()
-                self._metrics[name] = metric
-                return metric
-        if type(existing) is not cls or existing.labelnames != tuple(labelnames):
+    def observe_http_request(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one HTTP request and its latency under its route template and status."""
+        known = method if method in HTTP_METHODS else "other"
+        self.http_requests.inc(method=known, route=route, status=status)
+        self.http_request_duration.observe(seconds, method=known, route=route, status=status)
+
+    def _declare(self, kind: type[Instrument], name: str, labelnames: Sequence[str]) -> Any:
+        existing = self._instruments.get(name)
+        if existing is None:
+            return None
+        if type(existing) is not kind or existing.labelnames != tuple(labelnames):
             raise ValueError(f"metric {name} already exists with another type or labels")
         return existing
 
-    def counter(self, name: str, help_text: str, labelnames: Sequence[str] = ()) -> Counter:
-        """Get or create a counter."""
-        metric = self._get_or_create(
-            Counter, name, labelnames, lambda: Counter(name, help_text, labelnames)
-        )
-        assert isinstance(metric, Counter)
-        return metric
+    def counter(self, name: str, documentation: str, labelnames: Sequence[str] = ()) -> Counter:
+        """Get or create a counter; its name ends in ``_total`` (as it is exposed)."""
+        if not name.endswith("_total"):
+            raise ValueError(f"a counter's name ends in _total: {name!r}")
+        with self._lock:
+            found: Counter | None = self._declare(Counter, name, labelnames)
+            if found is None:
+                metric = prometheus_client.Counter(
+                    name, documentation, labelnames, registry=self.registry
+                )
+                found = self._instruments[name] = Counter(name, labelnames, metric)
+            return found
 
     def gauge(
         self,
         name: str,
-        help_text: str,
+        documentation: str,
         labelnames: Sequence[str] = (),
-        callback: Callable[[], float] | None = None,
+        *,
+        multiprocess_mode: GaugeMode = "all",
     ) -> Gauge:
-        """Get or create a gauge (with ``callback``, its value is read at render time)."""
-        metric = self._get_or_create(
-            Gauge, name, labelnames, lambda: Gauge(name, help_text, labelnames, callback)
-        )
-        assert isinstance(metric, Gauge)
-        return metric
+        """Get or create a gauge (``multiprocess_mode``: how workers' values combine)."""
+        with self._lock:
+            found: Gauge | None = self._declare(Gauge, name, labelnames)
+            if found is None:
+                metric = prometheus_client.Gauge(
+                    name,
+                    documentation,
+                    labelnames,
+                    registry=self.registry,
+                    multiprocess_mode=multiprocess_mode,
+                )
+                found = self._instruments[name] = Gauge(name, labelnames, metric)
+            return found
 
     def histogram(
         self,
         name: str,
-        help_text: str,
+        documentation: str,
         labelnames: Sequence[str] = (),
         buckets: Iterable[float] = DEFAULT_BUCKETS,
     ) -> Histogram:
-        """Get or create a histogram."""
-        metric = self._get_or_create(
-            Histogram, name, labelnames, lambda: Histogram(name, help_text, labelnames, buckets)
-        )
-        assert isinstance(metric, Histogram)
-        return metric
-
-    def get(self, name: str) -> Counter | Gauge | Histogram | None:
-        """A registered metric by name."""
+        """Get or create a histogram (``buckets``: finite upper bounds; +Inf is added)."""
         with self._lock:
-            metric = self._metrics.get(name)
-        return metric if isinstance(metric, Counter | Gauge | Histogram) else None
+            found: Histogram | None = self._declare(Histogram, name, labelnames)
+            if found is None:
+                metric = prometheus_client.Histogram(
+                    name, documentation, labelnames, registry=self.registry, buckets=list(buckets)
+                )
+                found = self._instruments[name] = Histogram(name, labelnames, metric)
+            return found
 
-    def _all(self) -> list[_Metric]:
+    def get(self, name: str) -> Instrument | None:
+        """A declared instrument by name."""
         with self._lock:
-            return [self._metrics[name] for name in sorted(self._metrics)]
+            return self._instruments.get(name)
+
+    def exposition(self, accept: str | None = None) -> tuple[bytes, str]:
+        """The body and content type answering a scrape with this ``Accept`` header
+        (Prometheus text 0.0.4 unless OpenMetrics is asked for)."""
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self._exposed), content_type
 
     def render_prometheus(self) -> str:
-        """All metrics in the Prometheus text exposition format."""
-        lines: list[str] = []
-        for metric in self._all():
-            lines.append(f"# HELP {metric.name} {_escape_help(metric.help)}")
-            lines.append(f"# TYPE {metric.name} {metric.kind}")
-            lines.extend(metric.render())
-        return "\n".join(lines) + "\n"
+        """All metrics in the Prometheus text exposition format 0.0.4."""
+        return generate_latest(self._exposed).decode("utf-8")
 
-    def snapshot(self) -> dict[str, Any]:
-        """Every metric's current values, keyed by name (for the JSON view)."""
-        return {metric.name: metric.snapshot() for metric in self._all()}
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Every metric's current values, keyed by exposed name, read from the same
+        collectors as the exposition (summed over processes in multiprocess mode)."""
+        result: dict[str, dict[str, Any]] = {}
+        for family in self._exposed.collect():
+            if family.type == "counter":
+                name = f"{family.name}_total"
+                series = _series(family, name)
+                result[name] = {
+                    "type": "counter",
+                    "total": json_number(sum(value for _, value in series)),
+                    "series": [
+                        {"labels": labels, "value": json_number(value)} for labels, value in series
+                    ],
+                }
+            elif family.type == "histogram":
+                sums = {_label_key(labels): value for labels, value in _series(family, "_sum")}
+                result[family.name] = {
+                    "type": "histogram",
+                    "series": [
+                        {
+                            "labels": labels,
+                            "count": json_number(count),
+                            "sum": json_number(sums.get(_label_key(labels), 0.0)),
+                        }
+                        for labels, count in _series(family, "_count")
+                    ],
+                }
+            elif family.type == "gauge":
+                result[family.name] = {
+                    "type": "gauge",
+                    "series": [
+                        {"labels": labels, "value": value}
+                        for labels, value in _series(family, family.name)
+                    ],
+                }
+        return result
+
+
+def _label_key(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(labels.items()))
+
+
+def _series(family: Metric, sample_name: str) -> Series:
+    """The family's samples called ``sample_name`` (or the family name plus that suffix),
+    ordered by their labels."""
+    if sample_name.startswith("_"):
+        sample_name = family.name + sample_name
+    found = [(dict(s.labels), s.value) for s in family.samples if s.name == sample_name]
+    return sorted(found, key=lambda item: _label_key(item[0]))
