@@ -414,3 +414,61 @@ def test_dev_payments_page_lists_everything(live: Live):
     for text in ("prod_123", "price_plus", "cs_test_123", "sub_123", "pi_123", "/invoices/in_123"):
         assert text in page.text
     assert 'href="/_dev/payments"' in live.http.get("/_dev/").text
+
+
+def test_products_cli_create_list_archive(tmp_path):
+    import json
+    import subprocess
+
+    from .conftest import spaps_command
+
+    data = ["--data-dir", str(tmp_path / "cli")]
+    made = subprocess.run(
+        spaps_command(
+            "products",
+            "create",
+            "Gold",
+            "--id",
+            "prod_gold",
+            "--tier",
+            "gold",
+            "--price",
+            "1500/month:Gold monthly",
+            "--price",
+            "300:Top-up",
+            "--json",
+            *data,
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    product = json.loads(made.stdout)["products"][0]
+    assert product["metadata"] == {"tier": "gold"}
+    assert [p["recurring"] for p in product["prices"]] == [
+        {"interval": "month", "interval_count": 1},
+        None,
+    ]
+    listing = subprocess.run(
+        spaps_command("products", "list", *data), capture_output=True, text=True, check=True
+    )
+    assert "prod_gold\tGold\tactive\ttier=gold" in listing.stdout
+    archived = subprocess.run(
+        spaps_command("products", "archive", "prod_gold", "--json", *data),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(archived.stdout)["products"][0]["active"] is False
+    bad = subprocess.run(
+        spaps_command("products", "create", "X", "--price", "abc", *data),
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1 and "whole number" in bad.stderr
+    dup = subprocess.run(
+        spaps_command("products", "create", "Gold", "--id", "prod_gold", *data),
+        capture_output=True,
+        text=True,
+    )
+    assert dup.returncode == 1 and "already exists" in dup.stderr
