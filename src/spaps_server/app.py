@@ -43,7 +43,20 @@ def domain_routers() -> list[APIRouter]:
     """The router registry, in mounting order. Later issues append theirs (auth, sessions,
     payments, whitelist, ...). Put a route with a fixed segment before one with a parameter
     in the same position only if they share a method (FastAPI matches in order)."""
-    from .routes import auth, dev, docs, health, metrics, sessions, well_known, whitelist
+    from .routes import (
+        auth,
+        checkout_pages,
+        dev,
+        dev_payments,
+        docs,
+        health,
+        metrics,
+        payments,
+        sessions,
+        stripe,
+        well_known,
+        whitelist,
+    )
 
     return [
         health.router,
@@ -55,6 +68,10 @@ def domain_routers() -> list[APIRouter]:
         auth.pages_router,
         sessions.router,
         whitelist.router,
+        payments.router,
+        stripe.router,
+        checkout_pages.router,
+        dev_payments.router,
     ]
 
 

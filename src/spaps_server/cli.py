@@ -174,6 +174,34 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (create, listing, revoke):
         _add_storage_options(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
+
+    products = commands.add_parser(
+        "products",
+        help="manage the default application's product catalogue",
+        description="Create, list and archive products and prices in the local database.",
+    )
+    products.set_defaults(products_parser=products)
+    product_commands = products.add_subparsers(dest="products_command", metavar="ACTION")
+    p_create = product_commands.add_parser("create", help="create a product with prices")
+    p_create.add_argument("name")
+    p_create.add_argument("--id", help="product id (default: generated prod_...)")
+    p_create.add_argument("--description")
+    p_create.add_argument("--category", help="e.g. subscription")
+    p_create.add_argument("--tier", help="user tier an active subscription grants")
+    p_create.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="AMOUNT[/INTERVAL][:NICKNAME]",
+        help="a price in minor units, e.g. 900/month:Monthly or 500:Once (repeatable)",
+    )
+    p_create.add_argument("--currency", default="usd", help="currency of the prices (default usd)")
+    p_list = product_commands.add_parser("list", help="list products and prices")
+    p_archive = product_commands.add_parser("archive", help="archive a product and its prices")
+    p_archive.add_argument("product_id")
+    for sub in (p_create, p_list, p_archive):
+        _add_storage_options(sub)
+        sub.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -203,11 +231,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "apps" and args.apps_command is None:
         args.apps_parser.print_help()
         return EXIT_USAGE
+    if args.command == "products" and args.products_command is None:
+        args.products_parser.print_help()
+        return EXIT_USAGE
     commands = _load_commands(args.command)
     if commands is None:
         return EXIT_USAGE
     if args.command == "local":
         status: int = commands.run_local(args)
+    elif args.command == "products":
+        status = commands.run_products(args)
     else:
         status = commands.run_apps(args)
     return status

@@ -309,3 +309,75 @@ async def _apps(args: argparse.Namespace) -> int:
 def run_apps(args: argparse.Namespace) -> int:
     """``spaps apps create|list|revoke``."""
     return asyncio.run(_apps(args))
+
+
+# --- spaps products ----------------------------------------------------------------------
+
+
+def parse_price_option(text: str, currency: str) -> dict[str, Any]:
+    """``AMOUNT[/INTERVAL][:NICKNAME]`` (``900/month:Monthly``) as a price specification."""
+    head, _, nickname = text.partition(":")
+    amount_text, _, interval = head.partition("/")
+    try:
+        amount = int(amount_text)
+    except ValueError:
+        raise ValueError(f"--price {text!r}: the amount is a whole number of minor units") from None
+    spec: dict[str, Any] = {"unit_amount": amount, "currency": currency}
+    if interval:
+        spec["interval"] = interval
+    if nickname:
+        spec["nickname"] = nickname
+    return spec
+
+
+async def _products(args: argparse.Namespace) -> int:
+    from .domain.clock import Clock
+    from .routes.payments import product_out
+    from .services.payments.catalog import CatalogService
+
+    config = _config_from(args)
+    try:
+        db, _ = await open_database(config)
+    except _STARTUP_ERRORS as exc:
+        return _fail("products", str(exc))
+    try:
+        apps = ApplicationService(db, MetricsRegistry())
+        app = await apps.ensure_default(config.default_application_name, config.default_api_key)
+        catalog = CatalogService(db, Clock())
+        action = args.products_command
+        if action == "create":
+            try:
+                prices = [parse_price_option(p, args.currency) for p in args.price]
+            except ValueError as exc:
+                return _fail("products", str(exc))
+            spec: dict[str, Any] = {"name": args.name, "prices": prices}
+            for field in ("id", "description", "category", "tier"):
+                if getattr(args, field):
+                    spec[field] = getattr(args, field)
+            made = [await catalog.create_product(app.id, spec)]
+        elif action == "archive":
+            made = [await catalog.archive_product(app.id, args.product_id)]
+        else:
+            made, _total = await catalog.list_products(app.id)
+        if args.json:
+            print(json.dumps({"products": [product_out(p) for p in made]}))
+        else:
+            for product in made:
+                state = "active" if product.active else "archived"
+                print(f"{product.id}\t{product.name}\t{state}\ttier={product.tier or '-'}")
+                for price in product.prices:
+                    every = f"/{price.interval}" if price.interval else " once"
+                    print(
+                        f"  {price.id}\t{price.unit_amount} {price.currency}{every}"
+                        f"\t{price.nickname or ''}"
+                    )
+    except DomainError as exc:
+        return _fail("products", exc.message)
+    finally:
+        await db.dispose()
+    return EXIT_OK
+
+
+def run_products(args: argparse.Namespace) -> int:
+    """``spaps products create|list|archive``."""
+    return asyncio.run(_products(args))

@@ -23,6 +23,7 @@ from .services.auth import AuthService, AuthSettings, build_rate_limiter
 from .services.idempotency import IdempotencyService
 from .services.mailbox import MailboxService
 from .services.metrics import MetricsRegistry
+from .services.payments import PaymentsServices, build_payments
 from .services.seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
 from .services.sessions import SessionPolicy, SessionService
 from .services.whitelist import WhitelistService
@@ -49,6 +50,7 @@ class AppContext:
     auth: AuthService
     whitelist: WhitelistService
     idempotency: IdempotencyService
+    payments: PaymentsServices
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -169,6 +171,7 @@ async def open_context(
             auth=auth,
             whitelist=whitelist,
             idempotency=IdempotencyService(db, clock),
+            payments=build_payments(db, clock, metrics, auth, base_url=config.base_url),
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

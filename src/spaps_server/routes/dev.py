@@ -33,6 +33,11 @@ class DevPage:
 
 DEV_PAGES: tuple[DevPage, ...] = (
     DevPage("/_dev/mailbox", "Mailbox", "E-mails the server has sent: magic links, resets."),
+    DevPage(
+        "/_dev/payments",
+        "Payments",
+        "Products, checkout sessions, subscriptions, charges and invoices; test cards.",
+    ),
     DevPage("/docs", "API reference", "Every route, generated from the OpenAPI schema."),
     DevPage("/openapi.json", "OpenAPI schema", "The machine-readable description."),
     DevPage("/api/metrics", "Metrics (Prometheus)", "Request counts, latencies, counters."),

@@ -50,8 +50,14 @@ async def _seed_from_file(ctx: AppContext) -> Sequence[SeededAccount]:
     return await seed_from_file(ctx)
 
 
+async def _seed_payments(ctx: AppContext) -> Sequence[SeededAccount]:
+    from .payments.seed import seed_default_payments
+
+    return await seed_default_payments(ctx)
+
+
 # Run in order at every start-up, after migrations and after the default application exists.
-SEED_HOOKS: tuple[SeedHook, ...] = (_seed_demo_accounts, _seed_from_file)
+SEED_HOOKS: tuple[SeedHook, ...] = (_seed_demo_accounts, _seed_from_file, _seed_payments)
 
 
 async def run_seed_hooks(ctx: AppContext, hooks: Sequence[SeedHook]) -> list[SeededAccount]:

@@ -24,7 +24,13 @@ import sqlalchemy as sa
 
 from ..database import Database, DatabaseKind
 from ..types import UTCDateTime, utcnow
-from . import v0001_foundation, v0002_auth, v0003_whitelist, v0004_idempotency
+from . import (
+    v0001_foundation,
+    v0002_auth,
+    v0003_whitelist,
+    v0004_idempotency,
+    v0005_payments,
+)
 
 __all__ = [
     "MIGRATIONS",
@@ -59,6 +65,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "auth", v0002_auth.upgrade),
     Migration(3, "whitelist", v0003_whitelist.upgrade),
     Migration(4, "idempotency", v0004_idempotency.upgrade),
+    Migration(5, "payments", v0005_payments.upgrade),
 )
 
 # The runner's own view of its bookkeeping table, independent of storage.tables.

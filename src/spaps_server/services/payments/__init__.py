@@ -1,0 +1,52 @@
+"""The offline payments simulator: catalogue, checkout, subscriptions and charges.
+
+:class:`PaymentsServices` bundles the services (``ctx.payments``); :func:`build_payments`
+wires them. Importing this package registers the seed file's ``products`` section.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ...domain.clock import Clock
+from ...storage.database import Database
+from ..auth import AuthService
+from ..metrics import Counter, MetricsRegistry
+from . import seed as _seed  # noqa: F401  (registers the ``products`` seed-file section)
+from .billing import BillingService
+from .catalog import CatalogService
+from .checkout import CheckoutService
+
+__all__ = [
+    "BillingService",
+    "CatalogService",
+    "CheckoutService",
+    "PaymentsServices",
+    "build_payments",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentsServices:
+    """The payments services of one server."""
+
+    catalog: CatalogService
+    billing: BillingService
+    checkout: CheckoutService
+    replays: Counter
+    """Mutating payment requests answered from a stored idempotent response, by route."""
+
+
+def build_payments(
+    db: Database, clock: Clock, metrics: MetricsRegistry, auth: AuthService, *, base_url: str
+) -> PaymentsServices:
+    """Build the catalogue, billing and checkout services."""
+    catalog = CatalogService(db, clock)
+    billing = BillingService(db, clock, metrics, catalog)
+    checkout = CheckoutService(db, clock, metrics, catalog, billing, auth, base_url=base_url)
+    replays = metrics.counter(
+        "spaps_payments_idempotent_replays_total",
+        "Payment requests answered by replaying the response stored for their Idempotency-Key",
+        ("route",),
+    )
+    return PaymentsServices(catalog=catalog, billing=billing, checkout=checkout, replays=replays)

@@ -1,0 +1,171 @@
+"""Seed data of the payments simulator.
+
+The default seed (unless ``--no-seed``) gives the default application the catalogue the seed
+README's examples use, and ``user@example.com`` the objects they look up:
+
+* ``prod_123`` "Sweet Potato Basic" (category ``subscription``, tier ``basic``) with the
+  monthly price ``price_123`` (9.00 USD, nickname "Basic monthly") and the yearly
+  ``price_123_yearly`` (90.00 USD, "Basic yearly");
+* ``prod_plus`` "Sweet Potato Plus" (category ``subscription``, tier ``premium``) with the
+  monthly ``price_plus`` (20.00 USD, "Plus monthly"), the price to switch to;
+* ``prod_basic`` "Sweet Potato Starter Pack" (category ``one_time``) with the one-time
+  ``price_basic`` (5.00 USD, "Starter pack");
+* for ``user@example.com``: the active subscription ``sub_123`` to ``price_123``, its paid
+  first invoice ``in_123`` (payment ``pi_123``, with metadata) and an open checkout session
+  ``cs_test_123`` for ``price_plus``.
+
+Each object is created only if missing, so a restart keeps what a program changed.
+
+A seed file's ``products`` section is a list of product objects (``spaps products create``'s
+fields: ``id``, ``name``, ``description``, ``category``, ``tier``, ``images``, ``metadata``,
+``active``, ``prices: [{id, unit_amount, currency, interval, interval_count, nickname}]``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...domain.errors import DomainError
+from ...domain.payments import LineItem
+from ..seed_users import SEED_FILE_SECTIONS, SeedFileError
+from ..seeding import SeededAccount
+
+if TYPE_CHECKING:
+    from ...context import AppContext
+
+SEED_USER = "user@example.com"
+
+DEFAULT_PRODUCTS: tuple[dict[str, Any], ...] = (
+    {
+        "id": "prod_123",
+        "name": "Sweet Potato Basic",
+        "description": "The basic plan, billed monthly or yearly",
+        "category": "subscription",
+        "tier": "basic",
+        "prices": [
+            {
+                "id": "price_123",
+                "unit_amount": 900,
+                "currency": "usd",
+                "interval": "month",
+                "nickname": "Basic monthly",
+            },
+            {
+                "id": "price_123_yearly",
+                "unit_amount": 9000,
+                "currency": "usd",
+                "interval": "year",
+                "nickname": "Basic yearly",
+            },
+        ],
+    },
+    {
+        "id": "prod_plus",
+        "name": "Sweet Potato Plus",
+        "description": "Everything in Basic, plus premium features",
+        "category": "subscription",
+        "tier": "premium",
+        "prices": [
+            {
+                "id": "price_plus",
+                "unit_amount": 2000,
+                "currency": "usd",
+                "interval": "month",
+                "nickname": "Plus monthly",
+            }
+        ],
+    },
+    {
+        "id": "prod_basic",
+        "name": "Sweet Potato Starter Pack",
+        "description": "A one-time purchase",
+        "category": "one_time",
+        "prices": [
+            {"id": "price_basic", "unit_amount": 500, "currency": "usd", "nickname": "Starter pack"}
+        ],
+    },
+)
+
+
+async def seed_default_payments(ctx: AppContext) -> list[SeededAccount]:
+    """The default catalogue and ``user@example.com``'s billing objects (see the module
+    documentation); nothing with ``--no-seed``."""
+    if not ctx.config.seed:
+        return []
+    app_id = ctx.default_application.id
+    payments = ctx.payments
+    await payments.catalog.ensure_products(app_id, DEFAULT_PRODUCTS)
+    user = await ctx.auth.users.get_by_email(app_id, SEED_USER)
+    if user is None:
+        return []
+    billing, checkout = payments.billing, payments.checkout
+    async with ctx.db.begin() as conn:
+        if await billing.subscriptions.get(app_id, "sub_123", conn=conn) is None:
+            price, product = await payments.catalog.get_price(app_id, "price_123", conn=conn)
+            item = LineItem(
+                price_id=price.id,
+                product_id=product.id,
+                quantity=1,
+                unit_amount=price.unit_amount,
+                currency=price.currency,
+                description=f"{product.name} ({price.nickname})",
+                interval=price.interval,
+                interval_count=price.interval_count,
+            )
+            metadata = {"app_id": app_id, "source": "seed"}
+            await billing.start_subscription(
+                conn,
+                application_id=app_id,
+                user_id=user.id,
+                customer_email=user.email,
+                item=item,
+                checkout_session_id=None,
+                metadata=metadata,
+                subscription_id="sub_123",
+            )
+            if await billing.payments.get(app_id, "pi_123", conn=conn) is None:
+                await billing.record_charge(
+                    conn,
+                    application_id=app_id,
+                    user_id=user.id,
+                    customer_email=user.email,
+                    amount=price.unit_amount,
+                    currency=price.currency,
+                    description="Monthly subscription",
+                    card=None,
+                    subscription_id="sub_123",
+                    metadata=metadata,
+                    payment_id="pi_123",
+                    invoice_id="in_123",
+                )
+        if await checkout.repository.get("cs_test_123", conn=conn) is None:
+            await checkout.create(
+                app_id,
+                user_id=user.id,
+                customer_email=user.email,
+                mode="subscription",
+                line_items=[{"price_id": "price_plus", "quantity": 1}],
+                success_url="https://example.com/success?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url="https://example.com/cancel",
+                metadata={"app_id": app_id, "source": "seed"},
+                client_reference_id="order_123",
+                session_id="cs_test_123",
+                conn=conn,
+            )
+    return []
+
+
+async def seed_products_section(
+    ctx: AppContext, application_id: str, value: Any
+) -> list[SeededAccount]:
+    """The ``products`` section of a seed file (created if missing, at every start)."""
+    if not isinstance(value, list):
+        raise SeedFileError("'products' must be a list of objects")
+    try:
+        await ctx.payments.catalog.ensure_products(application_id, value)
+    except DomainError as exc:
+        raise SeedFileError(f"products: {exc.message}") from None
+    return []
+
+
+SEED_FILE_SECTIONS["products"] = seed_products_section
