@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from ..domain.errors import DomainError, ErrorKind, RateLimitedError
 from .envelopes import error_response, request_id_of
@@ -103,9 +104,24 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette's own 405 names only
+    the first route whose path matched)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match is not Match.NONE and route_methods:
+            methods.update(route_methods)
+    return sorted(methods)
+
+
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
     code = CODE_BY_STATUS.get(status, f"HTTP_{status}")
     if status == 404:
         message = f"No route for {request.method} {request.url.path}"
@@ -120,7 +136,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         code=code,
         message=message,
         request_id=request_id_of(request),
-        headers=exc.headers,
+        headers=headers,
     )
 
 
