@@ -22,7 +22,7 @@ from . import server_version
 from .config import ServerConfig
 from .context import AppContext, open_context
 from .http.envelopes import ErrorEnvelope
-from .http.errors import install_error_handlers
+from .http.errors import install_error_handlers, route_methods_index
 from .http.middleware import RequestContextMiddleware
 from .services.seeding import SEED_HOOKS, SeedHook
 
@@ -151,7 +151,11 @@ def create_app(
         max_body_bytes=cfg.max_body_bytes,
         body_timeout_seconds=cfg.body_timeout_seconds,
     )
-    for router in [*domain_routers(), *extra_routers]:
+    routers = [*domain_routers(), *extra_routers]
+    for router in routers:
         app.include_router(router, responses=_ERROR_RESPONSES)
+    app.state.route_methods = route_methods_index(
+        route for router in routers for route in router.routes
+    )
     app.openapi = _openapi_with_truthful_security(app)  # type: ignore[method-assign]
     return app

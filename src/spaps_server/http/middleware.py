@@ -95,6 +95,23 @@ def _check_json_strings(value: Any) -> None:
                 stack.extend((child, depth + 1) for child in item)
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NESTING_STEPS = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _nested_too_deeply(body: bytes) -> bool:
+    # Measured on the raw text before parsing: the C parser's own recursion guard depends on
+    # the thread's stack size, and a deep enough document can exhaust the stack first.
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for byte in _JSON_STRING.sub(b'""', body):
+        depth += _NESTING_STEPS.get(byte, 0)
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
 def _media_type(scope: Scope) -> str | None:
     raw = _header(scope, b"content-type")
     if raw is None:
@@ -119,13 +136,13 @@ def check_request_input(scope: Scope, body: bytes) -> None:
         media_type == "application/json" or media_type.endswith("+json")
     ):
         return
-    try:
-        parsed = json.loads(body, parse_constant=_refuse_non_finite)
-    except RecursionError:
+    if _nested_too_deeply(body):
         raise _RefusedInput(
             ErrorCode.INVALID_JSON,
             f"The request body is nested deeper than {MAX_JSON_DEPTH} levels",
-        ) from None
+        )
+    try:
+        parsed = json.loads(body, parse_constant=_refuse_non_finite)
     except ValueError:
         # Not JSON (or not UTF-8): the route's own parsing reports it as INVALID_JSON.
         return
