@@ -2,8 +2,10 @@
 
 Access tokens are short-lived JWTs signed with the server's Ed25519 key; anyone holding the
 published JWKS (``/.well-known/jwks.json``) can verify them. Refresh, magic-link and
-password-reset tokens are opaque random strings; only their SHA-256 (:func:`hash_token`) is
-stored, so a database leak does not leak usable tokens.
+password-reset tokens are opaque random strings; the token tables (``refresh_tokens``,
+``one_time_tokens``) store only their SHA-256 (:func:`hash_token`). The one copy in clear is
+the e-mail that carries a magic-link or reset token: ``mail_outbox`` keeps each message as
+sent, link included, like a real mailbox would.
 """
 
 from __future__ import annotations
