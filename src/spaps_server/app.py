@@ -13,7 +13,7 @@ to :func:`domain_routers`. Routes under ``/api/`` depend on ``CurrentApplication
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -22,7 +22,7 @@ from . import server_version
 from .config import ServerConfig
 from .context import AppContext, open_context
 from .http.envelopes import ErrorEnvelope
-from .http.errors import install_error_handlers
+from .http.errors import install_error_handlers, route_methods_index
 from .http.middleware import RequestContextMiddleware
 from .services.seeding import SEED_HOOKS, SeedHook
 
@@ -37,6 +37,52 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": ErrorEnvelope, "description": "Error envelope"},
     "5XX": {"model": ErrorEnvelope, "description": "Error envelope"},
 }
+
+
+_ERROR_CONTENT: dict[str, Any] = {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
+}
+
+
+def _is_error_status(status: str) -> bool:
+    return status[:1] in {"4", "5"}
+
+
+def truthful_security(schema: dict[str, Any]) -> None:
+    """Rewrite ``schema`` in place so that it says what the server does:
+
+    * FastAPI lists the security schemes of an operation's dependencies as alternatives
+      (``[{"ApiKey": []}, {"Bearer": []}]``, "either"); every dependency is required, so the
+      operation needs one requirement object naming all of them ("both");
+    * every error answer is the JSON error envelope, also on routes whose success is HTML or
+      text.
+    """
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            requirements = operation.get("security")
+            if isinstance(requirements, list) and len(requirements) > 1:
+                merged: dict[str, list[str]] = {}
+                for requirement in requirements:
+                    merged.update(requirement)
+                operation["security"] = [merged]
+            for status, response in operation.get("responses", {}).items():
+                if _is_error_status(str(status)):
+                    response["content"] = dict(_ERROR_CONTENT)
+
+
+def _openapi_with_truthful_security(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            truthful_security(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi
 
 
 def domain_routers() -> list[APIRouter]:
@@ -117,7 +163,16 @@ def create_app(
     if context is not None:
         app.state.context = context
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=cfg.max_body_bytes)
-    for router in [*domain_routers(), *extra_routers]:
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=cfg.max_body_bytes,
+        body_timeout_seconds=cfg.body_timeout_seconds,
+    )
+    routers = [*domain_routers(), *extra_routers]
+    for router in routers:
         app.include_router(router, responses=_ERROR_RESPONSES)
+    app.state.route_methods = route_methods_index(
+        route for router in routers for route in router.routes
+    )
+    app.openapi = _openapi_with_truthful_security(app)  # type: ignore[method-assign]
     return app

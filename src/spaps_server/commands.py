@@ -26,6 +26,7 @@ from .app import create_app
 from .config import DataDirError, ServerConfig, SmtpSettings, parse_rate_limit, parse_rate_limits
 from .context import AppContext, open_context, open_database
 from .domain.errors import DomainError
+from .http.access_log import install_access_log_redaction
 from .services.applications import ApplicationService
 from .services.metrics import MetricsRegistry
 from .services.seed_users import SeedFileError
@@ -163,6 +164,7 @@ async def _serve(config: ServerConfig, sock: socket.socket, args: argparse.Names
         return _fail("local", str(exc))
     try:
         app = create_app(context=ctx)
+        install_access_log_redaction()
         server = _Server(
             uvicorn.Config(
                 app,
@@ -172,6 +174,10 @@ async def _serve(config: ServerConfig, sock: socket.socket, args: argparse.Names
                 server_header=False,
                 proxy_headers=False,
                 timeout_graceful_shutdown=5,
+                # Idle keep-alive connections and oversized header blocks are dropped; a
+                # stalled body is bounded by the app's middleware (408).
+                timeout_keep_alive=5,
+                h11_max_incomplete_event_size=64 * 1024,
             )
         )
         loop = asyncio.get_running_loop()

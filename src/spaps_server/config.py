@@ -35,6 +35,7 @@ DEFAULT_API_KEY = "test_key_local_dev_only"  # the documented local-dev key, pub
 DEFAULT_APPLICATION_NAME = "default"
 SQLITE_FILENAME = "spaps.sqlite3"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
 
 DEFAULT_ACCESS_TOKEN_TTL = 900
 DEFAULT_SESSION_TTL = 30 * 24 * 3600
@@ -230,6 +231,8 @@ class ServerConfig:
     seed_file: Path | None = None
     # Rate-limit overrides: (bucket, limit, window seconds), e.g. ("login:ip", 5, 60.0).
     rate_limits: tuple[tuple[str, int, float], ...] = ()
+    # How long a client may take to send a request body once its headers are in (408 after).
+    body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())

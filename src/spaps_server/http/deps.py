@@ -30,6 +30,11 @@ from ..domain.models import Application, Principal
 
 API_KEY_HEADER = "X-API-Key"
 
+# The largest integer both databases store or accept as LIMIT/OFFSET (SQLite's INTEGER,
+# PostgreSQL's bigint): integer query parameters are bounded by it, so a larger one is a 400
+# rather than an overflow inside the driver.
+MAX_SQL_INTEGER = 2**63 - 1
+
 api_key_scheme = APIKeyHeader(
     name=API_KEY_HEADER,
     auto_error=False,

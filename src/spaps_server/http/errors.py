@@ -3,6 +3,8 @@ Starlette's own 404/405, and anything else (via the middleware's catch-all)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, compile_path
 
 from ..domain.errors import DomainError, ErrorKind, RateLimitedError
 from .envelopes import error_response, request_id_of
@@ -103,9 +106,40 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+RouteMethods = list[tuple[re.Pattern[str], frozenset[str]]]
+
+
+def route_methods_index(routes: Iterable[BaseRoute]) -> RouteMethods:
+    """For each route with methods: its compiled path and its methods (what
+    :func:`allowed_methods` searches)."""
+    index: RouteMethods = []
+    for route in routes:
+        path = getattr(route, "path", None)
+        methods = getattr(route, "methods", None)
+        if isinstance(path, str) and methods:
+            pattern, _format, _convertors = compile_path(path)
+            index.append((pattern, frozenset(methods)))
+    return index
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette's own 405 names only
+    the methods of the first route whose path matched)."""
+    index: RouteMethods = getattr(request.app.state, "route_methods", [])
+    path = request.url.path
+    methods: set[str] = set()
+    for pattern, route_methods in index:
+        if pattern.match(path):
+            methods.update(route_methods)
+    return sorted(methods)
+
+
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
     code = CODE_BY_STATUS.get(status, f"HTTP_{status}")
     if status == 404:
         message = f"No route for {request.method} {request.url.path}"
@@ -120,7 +154,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         code=code,
         message=message,
         request_id=request_id_of(request),
-        headers=exc.headers,
+        headers=headers,
     )
 
 

@@ -2,6 +2,12 @@
 
 * assigns the request id (an incoming well-formed ``X-Request-ID`` is kept) and echoes it;
 * enforces the body size limit (413 in the error envelope), buffering the body once;
+* bounds the time to receive that body (408 and the connection closed), so a client that
+  sends headers and stalls cannot hold a connection open;
+* refuses hostile input before any route or database sees it: a NUL character in the path,
+  the query or any string of a JSON or form body (400 ``VALIDATION_ERROR``), and JSON that
+  Python would accept but the standard does not: ``NaN``, ``Infinity`` (400 ``INVALID_JSON``)
+  or nesting deeper than :data:`MAX_JSON_DEPTH`;
 * records ``http_requests_total`` and ``http_request_duration_seconds`` by route template;
 * turns any unhandled exception into a 500 error envelope (the traceback goes to the log,
   never to the client).
@@ -9,14 +15,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..domain.error_codes import ErrorCode
 from .envelopes import REQUEST_ID_HEADER, error_response
 
 logger = logging.getLogger("spaps_server.http")
@@ -43,8 +53,100 @@ def _route_template(scope: Scope) -> str:
     return str(path) if path else UNMATCHED_ROUTE
 
 
+# Deeper than any payload of the contract; far below the recursion limit of the parser.
+MAX_JSON_DEPTH = 64
+
+
 class _BodyTooLarge(Exception):
     pass
+
+
+class _RefusedInput(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _refuse_non_finite(constant: str) -> Any:
+    raise _RefusedInput(ErrorCode.INVALID_JSON, f"The request body contains {constant}")
+
+
+def _check_json_strings(value: Any) -> None:
+    # Iterative, so hostile nesting cannot exhaust the stack here either.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise _RefusedInput(
+                    ErrorCode.VALIDATION_ERROR, "A string in the request body contains NUL"
+                )
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise _RefusedInput(
+                    ErrorCode.INVALID_JSON,
+                    f"The request body is nested deeper than {MAX_JSON_DEPTH} levels",
+                )
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NESTING_STEPS = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _nested_too_deeply(body: bytes) -> bool:
+    # Measured on the raw text before parsing: the C parser's own recursion guard depends on
+    # the thread's stack size, and a deep enough document can exhaust the stack first.
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for byte in _JSON_STRING.sub(b'""', body):
+        depth += _NESTING_STEPS.get(byte, 0)
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
+def _media_type(scope: Scope) -> str | None:
+    raw = _header(scope, b"content-type")
+    if raw is None:
+        return None
+    return raw.decode("latin-1").split(";", 1)[0].strip().lower()
+
+
+def check_request_input(scope: Scope, body: bytes) -> None:
+    """Raise ``_RefusedInput`` for input no route may see (see the module docstring)."""
+    if "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(
+        scope.get("query_string", b"")
+    ):
+        raise _RefusedInput(ErrorCode.VALIDATION_ERROR, "The request URL contains NUL")
+    if not body:
+        return
+    media_type = _media_type(scope)
+    if media_type == "application/x-www-form-urlencoded":
+        if b"\x00" in unquote_to_bytes(body):
+            raise _RefusedInput(ErrorCode.VALIDATION_ERROR, "The request body contains NUL")
+        return
+    if media_type is not None and not (
+        media_type == "application/json" or media_type.endswith("+json")
+    ):
+        return
+    if _nested_too_deeply(body):
+        raise _RefusedInput(
+            ErrorCode.INVALID_JSON,
+            f"The request body is nested deeper than {MAX_JSON_DEPTH} levels",
+        )
+    try:
+        parsed = json.loads(body, parse_constant=_refuse_non_finite)
+    except ValueError:
+        # Not JSON (or not UTF-8): the route's own parsing reports it as INVALID_JSON.
+        return
+    _check_json_strings(parsed)
 
 
 def _constant_receive(message: Message) -> Receive:
@@ -57,9 +159,12 @@ def _constant_receive(message: Message) -> Receive:
 class RequestContextMiddleware:
     """See the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, body_timeout_seconds: float = 10.0
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,7 +192,31 @@ class RequestContextMiddleware:
 
         try:
             try:
-                replay = await self._buffer_body(scope, receive)
+                replay, body = await asyncio.wait_for(
+                    self._buffer_body(scope, receive), self.body_timeout_seconds
+                )
+                check_request_input(scope, body)
+            except asyncio.TimeoutError:
+                response = error_response(
+                    status_code=408,
+                    code=ErrorCode.REQUEST_TIMEOUT.value,
+                    message=(
+                        f"The request body did not arrive within {self.body_timeout_seconds:g} s"
+                    ),
+                    request_id=request_id,
+                    headers={"Connection": "close"},
+                )
+                await response(scope, receive, send_wrapper)
+                return
+            except _RefusedInput as refused:
+                response = error_response(
+                    status_code=400,
+                    code=refused.code.value,
+                    message=refused.message,
+                    request_id=request_id,
+                )
+                await response(scope, receive, send_wrapper)
+                return
             except _BodyTooLarge:
                 response = error_response(
                     status_code=413,
@@ -117,7 +246,7 @@ class RequestContextMiddleware:
         finally:
             self._observe(scope, int(status_holder["status"]), time.perf_counter() - started)
 
-    async def _buffer_body(self, scope: Scope, receive: Receive) -> Receive:
+    async def _buffer_body(self, scope: Scope, receive: Receive) -> tuple[Receive, bytes]:
         declared = _header(scope, b"content-length")
         if (
             declared is not None
@@ -132,14 +261,15 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] != "http.request":
                 # The client went away before sending its body; let the app see that.
-                return _constant_receive(message)
+                return _constant_receive(message), b""
             body = message.get("body", b"")
             size += len(body)
             if size > self.max_body_bytes:
                 raise _BodyTooLarge
             chunks.append(body)
             more = bool(message.get("more_body", False))
-        buffered: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        whole = b"".join(chunks)
+        buffered: Message = {"type": "http.request", "body": whole, "more_body": False}
         delivered = False
 
         async def replay() -> Message:
@@ -149,7 +279,7 @@ class RequestContextMiddleware:
                 return buffered
             return await receive()
 
-        return replay
+        return replay, whole
 
     def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
         app = scope.get("app")

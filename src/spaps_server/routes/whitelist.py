@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from ..domain.errors import ForbiddenError
 from ..domain.models import Principal
-from ..http.deps import Ctx, CurrentApplication, CurrentPrincipal
+from ..http.deps import MAX_SQL_INTEGER, Ctx, CurrentApplication, CurrentPrincipal
 from ..http.envelopes import Envelope, EnvelopeJSONResponse, ok
 from ..services.whitelist import DEFAULT_TIER, MAX_PAGE_SIZE
 
@@ -109,7 +109,7 @@ async def list_entries(
     ctx: Ctx,
     _admin: Admin,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
     tier: Annotated[str | None, Query()] = None,
 ) -> EnvelopeJSONResponse:
     """Administrators only: entries ordered by e-mail, optionally of one tier."""

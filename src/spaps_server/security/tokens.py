@@ -2,8 +2,10 @@
 
 Access tokens are short-lived JWTs signed with the server's Ed25519 key; anyone holding the
 published JWKS (``/.well-known/jwks.json``) can verify them. Refresh, magic-link and
-password-reset tokens are opaque random strings; only their SHA-256 (:func:`hash_token`) is
-stored, so a database leak does not leak usable tokens.
+password-reset tokens are opaque random strings; the token tables (``refresh_tokens``,
+``one_time_tokens``) store only their SHA-256 (:func:`hash_token`). The one copy in clear is
+the e-mail that carries a magic-link or reset token: ``mail_outbox`` keeps each message as
+sent, link included, like a real mailbox would.
 """
 
 from __future__ import annotations
@@ -80,6 +82,24 @@ def _b64url(data: bytes) -> str:
 
 def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+_B64URL_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def is_canonical_jws(token: str) -> bool:
+    """Whether ``token`` is three base64url segments each in its one canonical spelling (no
+    padding, no stray characters, no bits set past the data). Decoders tolerate the other
+    spellings, which would give one signed token many accepted forms."""
+    segments = token.split(".")
+    if len(segments) != 3:
+        return False
+    for segment in segments:
+        if not _B64URL_SEGMENT.match(segment) or len(segment) % 4 == 1:
+            return False
+        if _b64url(_b64url_decode(segment)) != segment:
+            return False
+    return True
 
 
 # --- keys ------------------------------------------------------------------------------
@@ -287,6 +307,8 @@ class AccessTokenVerifier:
     def _verify_signed_part(self, token: str) -> AccessClaims:
         """Everything that does not depend on the time or the caller: header, key, signature,
         issuer, and the presence and types of the claims."""
+        if not is_canonical_jws(token):
+            raise InvalidTokenError(reason="malformed")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.emails import canonical_email
 from ..domain.errors import ConflictError, InvalidError, NotFoundError
 from ..domain.ids import new_id
 from ..domain.whitelist import WhitelistEntry
@@ -44,7 +45,7 @@ def normalize_email(email: object) -> str:
     """``email`` stripped and lower-cased, or ``InvalidError`` (``INVALID_EMAIL``)."""
     if not isinstance(email, str) or not email.strip():
         raise InvalidError("An email address is required", code="INVALID_EMAIL")
-    value = email.strip().lower()
+    value = canonical_email(email)
     local, at, domain = value.rpartition("@")
     if (
         len(value) > _MAX_EMAIL

@@ -1,5 +1,6 @@
 """Repository for single-use tokens (magic links, password resets, e-mail confirmations)
-and wallet sign-in nonces. Only hashes of secret tokens are stored."""
+and wallet sign-in nonces. Only hashes of secret tokens are stored (the e-mail carrying a
+token is in ``mail_outbox``); nonces are public challenges and are kept as issued."""
 
 from __future__ import annotations
 

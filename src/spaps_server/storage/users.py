@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..domain.emails import canonical_email
 from ..domain.models import User, UserWallet
 from .database import Database
 from .tables import user_wallets, users
@@ -47,8 +48,8 @@ def _wallet(row: sa.Row[tuple[object, ...]]) -> UserWallet:
 
 
 def normalize_email(email: str) -> str:
-    """The stored form of an e-mail address: trimmed and lower-cased."""
-    return email.strip().lower()
+    """The stored form of an e-mail address (see ``domain.emails.canonical_email``)."""
+    return canonical_email(email)
 
 
 class UsersRepository:
