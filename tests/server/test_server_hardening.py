@@ -300,8 +300,9 @@ def _respell(token: str) -> list[str]:
 def test_only_the_canonical_spelling_of_a_token_is_accepted(live: Live) -> None:
     token = live.login()["access_token"]
     assert live.http.get("/api/auth/user", headers=bearer(token)).status_code == 200
+    # The standard-alphabet spelling equals the token when its signature has no "-" or "_".
     spellings = [s for s in _respell(token) if s != token]
-    assert len(set(spellings)) == len(spellings) >= 6
+    assert len(set(spellings)) == len(spellings) >= 5
     for spelling in spellings:
         response = live.http.get("/api/auth/user", headers={"Authorization": f"Bearer {spelling}"})
         assert response.status_code == 401, (spelling, response.text)
