@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
+from ..domain.error_codes import ErrorCode
+
 T = TypeVar("T")
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -84,10 +86,11 @@ def ok(
 
 
 def error_content(
-    *, code: str, message: str, request_id: str, details: Any | None = None
+    *, code: ErrorCode | str, message: str, request_id: str, details: Any | None = None
 ) -> dict[str, Any]:
-    """The error envelope as a dict."""
-    error: dict[str, Any] = {"code": code, "message": message}
+    """The error envelope as a dict. ``code`` is a catalogue member, or a plain string only
+    for a status the catalogue has no member for (``HTTP_<status>``)."""
+    error: dict[str, Any] = {"code": str(code), "message": message}
     if details is not None:
         error["details"] = jsonable_encoder(details)
     return {"success": False, "error": error, "metadata": {"request_id": request_id}}
@@ -96,7 +99,7 @@ def error_content(
 def error_response(
     *,
     status_code: int,
-    code: str,
+    code: ErrorCode | str,
     message: str,
     request_id: str,
     details: Any | None = None,

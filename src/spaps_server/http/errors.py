@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, compile_path
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import DomainError, ErrorKind, RateLimitedError
 from .envelopes import error_response, request_id_of
 
@@ -31,20 +32,20 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.UNAVAILABLE: 503,
 }
 
-CODE_BY_STATUS: dict[int, str] = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHORIZED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    409: "CONFLICT",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "UNPROCESSABLE",
-    429: "RATE_LIMITED",
-    500: "INTERNAL_ERROR",
-    503: "SERVICE_UNAVAILABLE",
+CODE_BY_STATUS: dict[int, ErrorCode] = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    406: ErrorCode.NOT_ACCEPTABLE,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    422: ErrorCode.UNPROCESSABLE,
+    429: ErrorCode.RATE_LIMITED,
+    500: ErrorCode.INTERNAL_ERROR,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
 }
 
 
@@ -58,7 +59,7 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimitedError) and exc.retry_after_seconds is not None:
         headers["Retry-After"] = str(max(0, int(exc.retry_after_seconds)))
-    if exc.kind is ErrorKind.UNAUTHORIZED and exc.code != "INVALID_API_KEY":
+    if exc.kind is ErrorKind.UNAUTHORIZED and exc.code is not ErrorCode.INVALID_API_KEY:
         headers["WWW-Authenticate"] = "Bearer"
     return error_response(
         status_code=status_for(exc),
@@ -90,7 +91,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if any(d["type"] == "json_invalid" for d in details):
         return error_response(
             status_code=400,
-            code="INVALID_JSON",
+            code=ErrorCode.INVALID_JSON,
             message="The request body is not valid JSON",
             request_id=request_id_of(request),
         )
@@ -99,7 +100,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     message = f"Invalid request: {where}: {first['message']}" if first else "Invalid request"
     return error_response(
         status_code=400,
-        code="VALIDATION_ERROR",
+        code=ErrorCode.VALIDATION_ERROR,
         message=message,
         details={"errors": details},
         request_id=request_id_of(request),
@@ -140,7 +141,8 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     if status == 405:
         headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
-    code = CODE_BY_STATUS.get(status, f"HTTP_{status}")
+    known = CODE_BY_STATUS.get(status)
+    code = known.value if known is not None else f"HTTP_{status}"
     if status == 404:
         message = f"No route for {request.method} {request.url.path}"
     elif status == 405:

@@ -220,7 +220,7 @@ class RequestContextMiddleware:
             except _BodyTooLarge:
                 response = error_response(
                     status_code=413,
-                    code="PAYLOAD_TOO_LARGE",
+                    code=ErrorCode.PAYLOAD_TOO_LARGE,
                     message=f"The request body exceeds {self.max_body_bytes} bytes",
                     request_id=request_id,
                     headers={"Connection": "close"},
@@ -238,7 +238,7 @@ class RequestContextMiddleware:
             if not status_holder["started"]:
                 response = error_response(
                     status_code=500,
-                    code="INTERNAL_ERROR",
+                    code=ErrorCode.INTERNAL_ERROR,
                     message="An unexpected error occurred",
                     request_id=request_id,
                 )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from .. import server_version
+from ..domain.error_codes import ErrorCode
 from ..http.deps import Ctx
 from ..http.envelopes import error_content, request_id_of
 
@@ -40,7 +41,7 @@ async def ready(ctx: Ctx, request: Request) -> JSONResponse:
         await ctx.db.ping()
     except Exception as exc:  # any driver failure means "not ready"
         body = error_content(
-            code="NOT_READY",
+            code=ErrorCode.NOT_READY,
             message="The database is not reachable",
             request_id=request_id_of(request),
         )

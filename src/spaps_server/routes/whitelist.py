@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import ForbiddenError
 from ..domain.models import Principal
 from ..http.deps import MAX_SQL_INTEGER, Ctx, CurrentApplication, CurrentPrincipal
@@ -25,7 +26,7 @@ async def require_admin(principal: CurrentPrincipal) -> Principal:
     """The signed-in administrator, or 403 ``ADMIN_REQUIRED`` for anyone else."""
     if not principal.is_admin:
         raise ForbiddenError(
-            "Managing the whitelist requires an administrator", code="ADMIN_REQUIRED"
+            "Managing the whitelist requires an administrator", code=ErrorCode.ADMIN_REQUIRED
         )
     return principal
 

@@ -1,14 +1,20 @@
 """Error types of the security building blocks.
 
-Every error carries a machine-readable ``code`` (what the HTTP layer puts in the error
-envelope) and a human ``message``. Some carry a finer ``reason`` for logs and tests. None of
-them ever holds a secret: no password, key, token or signature reaches a message or a repr.
-These classes know nothing of HTTP; mapping a code to a status is the HTTP layer's job.
+Every error carries a human ``message`` and, when the failure is the caller's (a weak
+password, a bad signature, too many attempts), the catalogue ``code`` a service raises for it
+(``raise InvalidError(exc.message, code=exc.code)``). Failures that are the server's own
+(an unloadable key, a misconfigured limit, a bad nonce-message input) never reach a caller
+with their own code and have ``code = None``. Some carry a finer ``reason`` for logs and
+tests. None of them ever holds a secret: no password, key, token or signature reaches a
+message or a repr. These classes know nothing of HTTP; mapping a code to a status is the
+HTTP layer's job.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
+
+from ..domain.error_codes import ErrorCode
 
 __all__ = [
     "Base58DecodeError",
@@ -32,7 +38,7 @@ __all__ = [
 class SecurityError(Exception):
     """Base class of every error raised by ``spaps_server.security``."""
 
-    code: ClassVar[str] = "SECURITY_ERROR"
+    code: ClassVar[ErrorCode | None] = None
     default_message: ClassVar[str] = "A security check failed."
 
     def __init__(self, message: str | None = None, *, reason: str | None = None) -> None:
@@ -45,7 +51,8 @@ class SecurityError(Exception):
 
     def __repr__(self) -> str:
         reason = f", reason={self.reason!r}" if self.reason is not None else ""
-        return f"{type(self).__name__}(code={self.code!r}{reason}, message={self.message!r})"
+        code = self.code.value if self.code is not None else None
+        return f"{type(self).__name__}(code={code!r}{reason}, message={self.message!r})"
 
 
 # --- passwords -------------------------------------------------------------------------
@@ -58,14 +65,14 @@ class WeakPasswordError(SecurityError, ValueError):
     ``"contains_user_data"``.
     """
 
-    code: ClassVar[str] = "WEAK_PASSWORD"
+    code: ClassVar[ErrorCode] = ErrorCode.WEAK_PASSWORD
     default_message: ClassVar[str] = "The password is too weak."
 
 
 class PasswordHashingError(SecurityError):
     """argon2 failed to hash a password (out of memory, invalid parameters)."""
 
-    code: ClassVar[str] = "PASSWORD_HASHING_FAILED"
+    code: ClassVar[ErrorCode | None] = None
     default_message: ClassVar[str] = "The password could not be hashed."
 
 
@@ -75,28 +82,28 @@ class PasswordHashingError(SecurityError):
 class SigningKeyError(SecurityError, ValueError):
     """The signing key (PEM) or a published key could not be loaded or is of the wrong type."""
 
-    code: ClassVar[str] = "INVALID_SIGNING_KEY"
+    code: ClassVar[ErrorCode | None] = None
     default_message: ClassVar[str] = "The signing key is invalid."
 
 
 class TokenError(SecurityError):
     """Base class of access-token verification failures."""
 
-    code: ClassVar[str] = "INVALID_TOKEN"
+    code: ClassVar[ErrorCode] = ErrorCode.INVALID_TOKEN
     default_message: ClassVar[str] = "The access token is invalid."
 
 
 class InvalidTokenError(TokenError):
     """The token is malformed, tampered with, signed by an unknown key, or has bad claims."""
 
-    code: ClassVar[str] = "INVALID_TOKEN"
+    code: ClassVar[ErrorCode] = ErrorCode.INVALID_TOKEN
     default_message: ClassVar[str] = "The access token is invalid."
 
 
 class ExpiredTokenError(TokenError):
     """The token's signature is valid but its ``exp`` has passed."""
 
-    code: ClassVar[str] = "TOKEN_EXPIRED"
+    code: ClassVar[ErrorCode] = ErrorCode.TOKEN_EXPIRED
     default_message: ClassVar[str] = "The access token has expired."
 
 
@@ -106,21 +113,21 @@ class ExpiredTokenError(TokenError):
 class WalletError(SecurityError, ValueError):
     """Base class of wallet-signature failures."""
 
-    code: ClassVar[str] = "WALLET_ERROR"
+    code: ClassVar[ErrorCode | None] = None
     default_message: ClassVar[str] = "The wallet request is invalid."
 
 
 class UnsupportedChainError(WalletError):
     """The chain name is not one of the supported chains or their aliases."""
 
-    code: ClassVar[str] = "UNSUPPORTED_CHAIN"
+    code: ClassVar[ErrorCode] = ErrorCode.UNSUPPORTED_CHAIN
     default_message: ClassVar[str] = "This chain is not supported."
 
 
 class InvalidWalletAddressError(WalletError):
     """The address is not a valid address of the chain (format, length, checksum)."""
 
-    code: ClassVar[str] = "INVALID_WALLET_ADDRESS"
+    code: ClassVar[ErrorCode] = ErrorCode.INVALID_WALLET_ADDRESS
     default_message: ClassVar[str] = "The wallet address is invalid."
 
 
@@ -131,21 +138,21 @@ class InvalidSignatureError(WalletError):
     ``"unrecoverable"``, ``"mismatch"``.
     """
 
-    code: ClassVar[str] = "INVALID_SIGNATURE"
+    code: ClassVar[ErrorCode] = ErrorCode.INVALID_SIGNATURE
     default_message: ClassVar[str] = "The wallet signature is invalid."
 
 
 class Base58DecodeError(SecurityError, ValueError):
     """A string is not valid base58 (bitcoin alphabet)."""
 
-    code: ClassVar[str] = "INVALID_BASE58"
+    code: ClassVar[ErrorCode | None] = None
     default_message: ClassVar[str] = "The value is not valid base58."
 
 
 class NonceMessageError(SecurityError, ValueError):
     """The inputs of a sign-in nonce message are unusable (a programming error, not a user one)."""
 
-    code: ClassVar[str] = "INVALID_NONCE_MESSAGE"
+    code: ClassVar[ErrorCode | None] = None
     default_message: ClassVar[str] = "The nonce message inputs are invalid."
 
 
@@ -155,14 +162,14 @@ class NonceMessageError(SecurityError, ValueError):
 class RateLimitConfigError(SecurityError, LookupError):
     """No rate-limit rule applies to a key, or a rule is invalid."""
 
-    code: ClassVar[str] = "RATE_LIMIT_MISCONFIGURED"
+    code: ClassVar[ErrorCode | None] = None
     default_message: ClassVar[str] = "No rate-limit rule applies."
 
 
 class RateLimitExceededError(SecurityError):
     """Too many attempts; ``retry_after_seconds`` says when one more will be allowed."""
 
-    code: ClassVar[str] = "RATE_LIMITED"
+    code: ClassVar[ErrorCode] = ErrorCode.RATE_LIMITED
     default_message: ClassVar[str] = "Too many attempts. Please try again later."
 
     def __init__(

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import (
     ConflictError,
     ForbiddenError,
@@ -174,13 +175,14 @@ class ApplicationService:
         if not _NAME.match(name):
             raise InvalidError(
                 "Application names are 1-100 characters: letters, digits, space, '.', '_', '-'",
-                code="INVALID_APPLICATION_NAME",
+                code=ErrorCode.INVALID_APPLICATION_NAME,
             )
         api_key = GENERATED_KEY_PREFIX + secrets.token_urlsafe(32)
         async with self._db.begin() as conn:
             if await self._repo.get_by_name(name, conn=conn) is not None:
                 raise ConflictError(
-                    f"An application named {name!r} already exists", code="APPLICATION_EXISTS"
+                    f"An application named {name!r} already exists",
+                    code=ErrorCode.APPLICATION_EXISTS,
                 )
             app = Application(id=new_id("app"), name=name, created_at=utcnow())
             await self._repo.insert_application(app, conn=conn)
@@ -205,7 +207,7 @@ class ApplicationService:
         app = await self._repo.get_by_name(name_or_id) or await self._repo.get(name_or_id)
         if app is None:
             raise NotFoundError(
-                f"No application named {name_or_id!r}", code="APPLICATION_NOT_FOUND"
+                f"No application named {name_or_id!r}", code=ErrorCode.APPLICATION_NOT_FOUND
             )
         return app
 
@@ -215,7 +217,7 @@ class ApplicationService:
         app = await self.find(name_or_id)
         if app.is_default:
             raise ForbiddenError(
-                "The default application cannot be revoked", code="DEFAULT_APPLICATION"
+                "The default application cannot be revoked", code=ErrorCode.DEFAULT_APPLICATION
             )
         try:
             await self._repo.revoke_application(app.id, utcnow())
@@ -230,7 +232,7 @@ class ApplicationService:
         if not api_key:
             self._auth_failures.inc(reason="missing")
             raise UnauthorizedError(
-                "Missing API key: send it in the X-API-Key header", code="INVALID_API_KEY"
+                "Missing API key: send it in the X-API-Key header", code=ErrorCode.INVALID_API_KEY
             )
         presented = hash_api_key(api_key)
         cached = self.key_cache.get(presented)
@@ -242,6 +244,6 @@ class ApplicationService:
         # depends on where two strings first differ.
         if found is None or not hmac.compare_digest(found[1].key_hash, presented):
             self._auth_failures.inc(reason="invalid")
-            raise UnauthorizedError("Invalid API key", code="INVALID_API_KEY")
+            raise UnauthorizedError("Invalid API key", code=ErrorCode.INVALID_API_KEY)
         self.key_cache.put(presented, found[0], generation=generation)
         return found[0]

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.clock import Clock
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import (
     DomainError,
     ForbiddenError,
@@ -152,7 +153,7 @@ class RegistrationResult:
 def _valid_email(email: str) -> str:
     cleaned = email.strip()
     if len(cleaned) > 320 or not _EMAIL.match(cleaned):
-        raise InvalidError("Invalid email address", code="INVALID_EMAIL")
+        raise InvalidError("Invalid email address", code=ErrorCode.INVALID_EMAIL)
     return normalize_email(cleaned)
 
 
@@ -233,7 +234,7 @@ class AuthService:
             self._rate_limited.inc(bucket=bucket)
             raise RateLimitedError(
                 "Too many attempts. Please try again later.",
-                code="RATE_LIMITED",
+                code=ErrorCode.RATE_LIMITED,
                 retry_after_seconds=exc.retry_after_seconds,
             ) from None
 
@@ -243,7 +244,7 @@ class AuthService:
             self._rate_limited.inc(bucket=bucket)
             raise RateLimitedError(
                 "Too many attempts. Please try again later.",
-                code="RATE_LIMITED",
+                code=ErrorCode.RATE_LIMITED,
                 retry_after_seconds=decision.retry_after_seconds,
             )
 
@@ -415,12 +416,13 @@ class AuthService:
                     application_id, address, conn=c
                 ):
                     raise InvalidError(
-                        "An account with this email already exists", code="EMAIL_ALREADY_EXISTS"
+                        "An account with this email already exists",
+                        code=ErrorCode.EMAIL_ALREADY_EXISTS,
                     )
                 await self._users.insert(user, conn=c)
         except IntegrityError:
             raise InvalidError(
-                "An account with this email already exists", code="EMAIL_ALREADY_EXISTS"
+                "An account with this email already exists", code=ErrorCode.EMAIL_ALREADY_EXISTS
             ) from None
         return user
 
@@ -431,7 +433,7 @@ class AuthService:
             check_password_strength(password, user_inputs=inputs)
         except WeakPasswordError as exc:
             raise InvalidError(
-                exc.message, code="WEAK_PASSWORD", details={"reason": exc.reason}
+                exc.message, code=ErrorCode.WEAK_PASSWORD, details={"reason": exc.reason}
             ) from None
 
     async def link_wallet(
@@ -463,9 +465,9 @@ class AuthService:
             canonical = canonical_chain(chain) if chain else resolve_chain(None, wallet_address)
             return canonical, normalize_address(canonical, wallet_address.strip())
         except UnsupportedChainError as exc:
-            raise InvalidError(exc.message, code="UNSUPPORTED_CHAIN") from None
+            raise InvalidError(exc.message, code=ErrorCode.UNSUPPORTED_CHAIN) from None
         except InvalidWalletAddressError as exc:
-            raise InvalidError(exc.message, code="INVALID_WALLET_ADDRESS") from None
+            raise InvalidError(exc.message, code=ErrorCode.INVALID_WALLET_ADDRESS) from None
 
     # --- password flows ----------------------------------------------------------------
 
@@ -523,13 +525,13 @@ class AuthService:
         if user is None or not ok:
             self.limiter.hit(f"login:acct:{account_key}")
             self._sign_ins.inc(method="password", outcome="failure")
-            raise UnauthorizedError("Invalid email or password", code="INVALID_CREDENTIALS")
+            raise UnauthorizedError("Invalid email or password", code=ErrorCode.INVALID_CREDENTIALS)
         self.limiter.reset(f"login:acct:{account_key}")
         if not user.email_confirmed:
             self._sign_ins.inc(method="password", outcome="unconfirmed")
             raise ForbiddenError(
                 "Please confirm your email address before signing in",
-                code="EMAIL_NOT_CONFIRMED",
+                code=ErrorCode.EMAIL_NOT_CONFIRMED,
             )
         if user.password_hash and self._hasher.needs_rehash(user.password_hash):
             await self._users.update(
@@ -557,7 +559,7 @@ class AuthService:
                 else None
             )
             if record is None or session is None:
-                failure = UnauthorizedError("Invalid refresh token", code="INVALID_REFRESH")
+                failure = UnauthorizedError("Invalid refresh token", code=ErrorCode.INVALID_REFRESH)
             elif record.used_at is not None or not await self._session_repo.spend_refresh(
                 record.id, now, conn=conn
             ):
@@ -569,14 +571,16 @@ class AuthService:
                 self._reuse.inc()
                 failure = UnauthorizedError(
                     "This refresh token was already used; the session has been revoked",
-                    code="REFRESH_TOKEN_REUSED",
+                    code=ErrorCode.REFRESH_TOKEN_REUSED,
                 )
             elif not session.is_live(now) or now >= record.expires_at:
-                failure = UnauthorizedError("Invalid refresh token", code="INVALID_REFRESH")
+                failure = UnauthorizedError("Invalid refresh token", code=ErrorCode.INVALID_REFRESH)
             else:
                 user = await self._users.get(application_id, session.user_id, conn=conn)
                 if user is None:
-                    failure = UnauthorizedError("Invalid refresh token", code="INVALID_REFRESH")
+                    failure = UnauthorizedError(
+                        "Invalid refresh token", code=ErrorCode.INVALID_REFRESH
+                    )
                 else:
                     await self._session_repo.touch(application_id, session.id, now, conn=conn)
                     tokens = await self._tokens_for(user, session, conn=conn)
@@ -597,7 +601,7 @@ class AuthService:
         """The caller's profile."""
         user = await self._users.get(principal.application_id, principal.user_id)
         if user is None:
-            raise UnauthorizedError("The user no longer exists", code="INVALID_SESSION")
+            raise UnauthorizedError("The user no longer exists", code=ErrorCode.INVALID_SESSION)
         return await self.profile(user)
 
     # --- one-time tokens ---------------------------------------------------------------
@@ -642,7 +646,7 @@ class AuthService:
             or now >= record.expires_at
             or not await self._tokens.spend_one_time(record.id, now, conn=conn)
         ):
-            raise UnauthorizedError("Invalid or expired token", code="INVALID_TOKEN")
+            raise UnauthorizedError("Invalid or expired token", code=ErrorCode.INVALID_TOKEN)
         return record
 
     def _link(self, path: str, token: str) -> str:
@@ -769,7 +773,7 @@ class AuthService:
                 application_id, KIND_PASSWORD_RESET, token, conn=conn
             )
             if spent.user_id is None:
-                raise UnauthorizedError("Invalid or expired token", code="INVALID_TOKEN")
+                raise UnauthorizedError("Invalid or expired token", code=ErrorCode.INVALID_TOKEN)
             await self._users.update(
                 application_id,
                 spent.user_id,
@@ -807,7 +811,7 @@ class AuthService:
             KIND_EMAIL_CONFIRMATION, hash_token(token)
         )
         if record is None:
-            raise UnauthorizedError("Invalid or expired token", code="INVALID_TOKEN")
+            raise UnauthorizedError("Invalid or expired token", code=ErrorCode.INVALID_TOKEN)
         async with self._db.begin() as conn:
             spent = await self._spend_one_time(
                 record.application_id, KIND_EMAIL_CONFIRMATION, token, conn=conn
@@ -890,21 +894,25 @@ class AuthService:
         if issued is None or issued.wallet_address != address or issued.chain_type != chain:
             raise UnauthorizedError(
                 "This message was not issued for this wallet; request a new nonce",
-                code="NONCE_NOT_FOUND",
+                code=ErrorCode.NONCE_NOT_FOUND,
             )
         if issued.used_at is not None:
-            raise UnauthorizedError("This nonce was already used", code="NONCE_ALREADY_USED")
+            raise UnauthorizedError(
+                "This nonce was already used", code=ErrorCode.NONCE_ALREADY_USED
+            )
         if now >= issued.expires_at:
-            raise UnauthorizedError("This nonce has expired", code="NONCE_EXPIRED")
+            raise UnauthorizedError("This nonce has expired", code=ErrorCode.NONCE_EXPIRED)
         try:
             await asyncio.to_thread(verify_wallet_signature, chain, address, message, signature)
         except InvalidSignatureError:
             raise UnauthorizedError(
-                "The signature does not match the wallet", code="INVALID_SIGNATURE"
+                "The signature does not match the wallet", code=ErrorCode.INVALID_SIGNATURE
             ) from None
         async with self._db.begin() as conn:
             if not await self._tokens.spend_nonce(issued.id, now, conn=conn):
-                raise UnauthorizedError("This nonce was already used", code="NONCE_ALREADY_USED")
+                raise UnauthorizedError(
+                    "This nonce was already used", code=ErrorCode.NONCE_ALREADY_USED
+                )
             wallet = await self._users.find_wallet(application_id, chain, address, conn=conn)
             if wallet is None:
                 user = await self.create_user(application_id, email=None, conn=conn)
@@ -917,5 +925,7 @@ class AuthService:
                 await self._users.set_wallet_verified(application_id, wallet.id, conn=conn)
             found = await self._users.get(application_id, wallet.user_id, conn=conn)
             if found is None:
-                raise UnauthorizedError("The wallet's user no longer exists", code="INVALID_TOKEN")
+                raise UnauthorizedError(
+                    "The wallet's user no longer exists", code=ErrorCode.INVALID_TOKEN
+                )
             return found, wallet

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from ..config import SmtpSettings
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import InvalidError, NotFoundError
 from ..domain.ids import new_id
 from ..domain.models import MailMessage
@@ -65,7 +66,7 @@ class MailboxService:
         magic link, so tests need not parse the body.
         """
         if "@" not in to or "\n" in to or "\r" in to:
-            raise InvalidError("Invalid recipient address", code="INVALID_EMAIL")
+            raise InvalidError("Invalid recipient address", code=ErrorCode.INVALID_EMAIL)
         message = MailMessage(
             id=new_id("msg"),
             application_id=application_id,
@@ -103,7 +104,7 @@ class MailboxService:
         """One message; ``NotFoundError`` if unknown."""
         message = await self._repo.get(message_id)
         if message is None:
-            raise NotFoundError("No such message", code="MESSAGE_NOT_FOUND")
+            raise NotFoundError("No such message", code=ErrorCode.MESSAGE_NOT_FOUND)
         return message
 
     async def clear(self, *, application_id: str | None = None) -> int:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.clock import Clock
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import NotFoundError, UnauthorizedError
 from ..domain.models import Principal, SessionRecord
 from ..security.errors import ExpiredTokenError, TokenError
@@ -64,7 +65,7 @@ class SessionService:
         """The sessions repository (shared with the auth service)."""
         return self._repo
 
-    def _reject(self, reason: str, message: str, code: str) -> UnauthorizedError:
+    def _reject(self, reason: str, message: str, code: ErrorCode) -> UnauthorizedError:
         self._rejections.inc(reason=reason)
         return UnauthorizedError(message, code=code)
 
@@ -84,14 +85,18 @@ class SessionService:
             raise self._reject(
                 "missing",
                 "Missing access token: send it as 'Authorization: Bearer <token>'",
-                "UNAUTHORIZED",
+                ErrorCode.UNAUTHORIZED,
             )
         try:
             claims = self._signer.verify_access_token(token, application_id=application_id)
         except ExpiredTokenError:
-            raise self._reject("expired", "The access token has expired", "TOKEN_EXPIRED") from None
+            raise self._reject(
+                "expired", "The access token has expired", ErrorCode.TOKEN_EXPIRED
+            ) from None
         except TokenError:
-            raise self._reject("invalid", "The access token is invalid", "INVALID_TOKEN") from None
+            raise self._reject(
+                "invalid", "The access token is invalid", ErrorCode.INVALID_TOKEN
+            ) from None
         wallets_count: int | None = None
         if with_wallets_count:
             found = await self._repo.get_with_wallet_count(application_id, claims.session_id)
@@ -99,11 +104,15 @@ class SessionService:
         else:
             session = await self._repo.get(application_id, claims.session_id)
         if session is None or session.user_id != claims.user_id:
-            raise self._reject("unknown_session", "The session does not exist", "INVALID_SESSION")
+            raise self._reject(
+                "unknown_session", "The session does not exist", ErrorCode.INVALID_SESSION
+            )
         if session.revoked_at is not None:
-            raise self._reject("revoked", "The session has been revoked", "SESSION_REVOKED")
+            raise self._reject("revoked", "The session has been revoked", ErrorCode.SESSION_REVOKED)
         if not session.is_live(self._clock.now()):
-            raise self._reject("session_expired", "The session has expired", "INVALID_SESSION")
+            raise self._reject(
+                "session_expired", "The session has expired", ErrorCode.INVALID_SESSION
+            )
         email = claims.extra.get("email")
         return Principal(
             user_id=claims.user_id,
@@ -122,7 +131,9 @@ class SessionService:
         if session is None:
             session = await self._repo.get(principal.application_id, principal.session_id)
         if session is None or not session.is_live(self._clock.now()):
-            raise UnauthorizedError("The session is no longer valid", code="INVALID_SESSION")
+            raise UnauthorizedError(
+                "The session is no longer valid", code=ErrorCode.INVALID_SESSION
+            )
         return session
 
     async def _note_activity(self, session: SessionRecord) -> datetime:
@@ -143,7 +154,9 @@ class SessionService:
                 principal.application_id, principal.session_id
             )
         if found is None or not found[0].is_live(self._clock.now()):
-            raise UnauthorizedError("The session is no longer valid", code="INVALID_SESSION")
+            raise UnauthorizedError(
+                "The session is no longer valid", code=ErrorCode.INVALID_SESSION
+            )
         session, wallets_count = found
         last_activity = await self._note_activity(session)
         now = self._clock.now()
@@ -221,7 +234,7 @@ class SessionService:
         404 ``SESSION_NOT_FOUND`` (never revealing that it exists)."""
         session = await self._repo.get(principal.application_id, session_id)
         if session is None or session.user_id != principal.user_id:
-            raise NotFoundError("Session not found", code="SESSION_NOT_FOUND")
+            raise NotFoundError("Session not found", code=ErrorCode.SESSION_NOT_FOUND)
         if session.revoked_at is None:
             await self._repo.revoke(
                 principal.application_id, session_id, self._clock.now(), "user_revoked"

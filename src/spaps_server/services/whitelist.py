@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.emails import canonical_email
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import ConflictError, InvalidError, NotFoundError
 from ..domain.ids import new_id
 from ..domain.whitelist import WhitelistEntry
@@ -44,7 +45,7 @@ _DOMAIN = re.compile(r"^[^@.]+(\.[^@.]+)+$")
 def normalize_email(email: object) -> str:
     """``email`` stripped and lower-cased, or ``InvalidError`` (``INVALID_EMAIL``)."""
     if not isinstance(email, str) or not email.strip():
-        raise InvalidError("An email address is required", code="INVALID_EMAIL")
+        raise InvalidError("An email address is required", code=ErrorCode.INVALID_EMAIL)
     value = canonical_email(email)
     local, at, domain = value.rpartition("@")
     if (
@@ -55,7 +56,7 @@ def normalize_email(email: object) -> str:
         or _FORBIDDEN.search(value)
         or not _DOMAIN.match(domain)
     ):
-        raise InvalidError("Invalid email address", code="INVALID_EMAIL")
+        raise InvalidError("Invalid email address", code=ErrorCode.INVALID_EMAIL)
     return value
 
 
@@ -63,13 +64,13 @@ def validate_tier(tier: object) -> str:
     """``tier`` if it is a short name of letters, digits, ``_``, ``.`` or ``-``."""
     if not isinstance(tier, str) or not _TIER.match(tier):
         raise InvalidError(
-            "A tier is 1-64 characters: letters, digits, '_', '.', '-'", code="INVALID_TIER"
+            "A tier is 1-64 characters: letters, digits, '_', '.', '-'", code=ErrorCode.INVALID_TIER
         )
     return tier
 
 
 def _not_whitelisted(email: str) -> NotFoundError:
-    return NotFoundError(f"Email {email} is not whitelisted", code="NOT_WHITELISTED")
+    return NotFoundError(f"Email {email} is not whitelisted", code=ErrorCode.NOT_WHITELISTED)
 
 
 class WhitelistService:
@@ -119,10 +120,10 @@ class WhitelistService:
         """A page of entries ordered by e-mail, and how many entries match in all."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidError(
-                f"limit must be between 1 and {MAX_PAGE_SIZE}", code="VALIDATION_ERROR"
+                f"limit must be between 1 and {MAX_PAGE_SIZE}", code=ErrorCode.VALIDATION_ERROR
             )
         if offset < 0:
-            raise InvalidError("offset must not be negative", code="VALIDATION_ERROR")
+            raise InvalidError("offset must not be negative", code=ErrorCode.VALIDATION_ERROR)
         wanted = validate_tier(tier) if tier else None
         return await self._repo.list(application_id, tier=wanted, limit=limit, offset=offset)
 
@@ -151,7 +152,7 @@ class WhitelistService:
             created_by=created_by,
         )
         conflict = ConflictError(
-            f"Email {address} is already whitelisted", code="ALREADY_WHITELISTED"
+            f"Email {address} is already whitelisted", code=ErrorCode.ALREADY_WHITELISTED
         )
         try:
             async with self._db.begin() as conn:
@@ -259,18 +260,21 @@ class WhitelistService:
         entries: builtins.list[WhitelistEntry] = []
         for index, item in enumerate(items):
             if not isinstance(item, Mapping):
-                raise InvalidError(f"whitelist[{index}] must be an object", code="INVALID_SEED")
+                raise InvalidError(
+                    f"whitelist[{index}] must be an object", code=ErrorCode.INVALID_SEED
+                )
             unknown = set(item) - {"email", "tier", "bypass_payment", "metadata"}
             if unknown:
                 raise InvalidError(
-                    f"whitelist[{index}] has unknown keys {sorted(unknown)}", code="INVALID_SEED"
+                    f"whitelist[{index}] has unknown keys {sorted(unknown)}",
+                    code=ErrorCode.INVALID_SEED,
                 )
             bypass = item.get("bypass_payment", True)
             metadata = item.get("metadata") or {}
             if not isinstance(bypass, bool) or not isinstance(metadata, Mapping):
                 raise InvalidError(
                     f"whitelist[{index}]: bypass_payment must be a boolean and metadata an object",
-                    code="INVALID_SEED",
+                    code=ErrorCode.INVALID_SEED,
                 )
             entries.append(
                 await self.upsert(

@@ -50,7 +50,7 @@ def test_thirty_two_zero_bytes_is_the_solana_system_program() -> None:
 def test_characters_outside_the_alphabet_are_rejected(bad: str) -> None:
     with pytest.raises(Base58DecodeError) as info:
         b58decode(bad)
-    assert info.value.code == "INVALID_BASE58"
+    assert info.value.code is None  # the server's own failure: no wire code
 
 
 @given(st.binary(max_size=128))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from spaps_server.domain.error_codes import ErrorCode
 from spaps_server.security import errors
 from spaps_server.security.errors import (
     ExpiredTokenError,
@@ -16,27 +17,38 @@ from spaps_server.security.errors import (
     WeakPasswordError,
 )
 
-EXPECTED_CODES = {
-    "WeakPasswordError": "WEAK_PASSWORD",
-    "PasswordHashingError": "PASSWORD_HASHING_FAILED",
-    "SigningKeyError": "INVALID_SIGNING_KEY",
-    "InvalidTokenError": "INVALID_TOKEN",
-    "ExpiredTokenError": "TOKEN_EXPIRED",
-    "UnsupportedChainError": "UNSUPPORTED_CHAIN",
-    "InvalidWalletAddressError": "INVALID_WALLET_ADDRESS",
-    "InvalidSignatureError": "INVALID_SIGNATURE",
-    "Base58DecodeError": "INVALID_BASE58",
-    "NonceMessageError": "INVALID_NONCE_MESSAGE",
-    "RateLimitConfigError": "RATE_LIMIT_MISCONFIGURED",
-    "RateLimitExceededError": "RATE_LIMITED",
+# The catalogue code a service raises for each caller-caused failure; the server's own
+# failures (keys, limits, nonce inputs) carry none, so they can only surface as a 500.
+EXPECTED_CODES: dict[str, ErrorCode | None] = {
+    "WeakPasswordError": ErrorCode.WEAK_PASSWORD,
+    "PasswordHashingError": None,
+    "SigningKeyError": None,
+    "InvalidTokenError": ErrorCode.INVALID_TOKEN,
+    "ExpiredTokenError": ErrorCode.TOKEN_EXPIRED,
+    "UnsupportedChainError": ErrorCode.UNSUPPORTED_CHAIN,
+    "InvalidWalletAddressError": ErrorCode.INVALID_WALLET_ADDRESS,
+    "InvalidSignatureError": ErrorCode.INVALID_SIGNATURE,
+    "Base58DecodeError": None,
+    "NonceMessageError": None,
+    "RateLimitConfigError": None,
+    "RateLimitExceededError": ErrorCode.RATE_LIMITED,
 }
 
 
 @pytest.mark.parametrize(("name", "code"), sorted(EXPECTED_CODES.items()))
-def test_codes(name: str, code: str) -> None:
+def test_codes(name: str, code: ErrorCode | None) -> None:
     cls = getattr(errors, name)
     assert issubclass(cls, SecurityError)
-    assert cls.code == code
+    assert cls.code is code
+
+
+def test_every_exported_error_has_an_expected_code() -> None:
+    concrete = {
+        name
+        for name in errors.__all__
+        if name not in {"SecurityError", "TokenError", "WalletError"}
+    }
+    assert concrete == set(EXPECTED_CODES)
 
 
 def test_every_exported_error_is_a_security_error() -> None:

@@ -105,7 +105,7 @@ def test_rule_lookup_uses_the_longest_prefix(clock: FakeClock) -> None:
 def test_unknown_bucket_without_default_is_a_config_error(limiter: RateLimiter) -> None:
     with pytest.raises(RateLimitConfigError) as info:
         limiter.hit("register:ip:1.2.3.4")
-    assert info.value.code == "RATE_LIMIT_MISCONFIGURED"
+    assert info.value.code is None  # the server's own failure: no wire code
 
 
 @pytest.mark.parametrize(("limit", "window"), [(0, 60), (1, 0), (1, -5)])
