@@ -34,3 +34,14 @@ class Clock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._offset += timedelta(seconds=seconds)
+
+
+def iso(value: datetime) -> str:
+    """The server's one timestamp format on the wire: UTC ISO-8601 with a trailing ``Z``
+    (microseconds kept when the value has them)."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def iso_or_none(value: datetime | None) -> str | None:
+    """:func:`iso`, or ``None`` for a missing time."""
+    return iso(value) if value is not None else None

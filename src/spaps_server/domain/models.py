@@ -52,27 +52,6 @@ class MailMessage:
     delivered_at: datetime | None = None
     delivery_error: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON shape used by ``/_dev/mailbox/messages``."""
-        return {
-            "id": self.id,
-            "application_id": self.application_id,
-            "to": self.to_address,
-            "from": self.from_address,
-            "subject": self.subject,
-            "text": self.text_body,
-            "html": self.html_body,
-            "kind": self.kind,
-            "metadata": self.metadata,
-            "created_at": _iso(self.created_at),
-            "delivered_at": _iso(self.delivered_at) if self.delivered_at else None,
-            "delivery_error": self.delivery_error,
-        }
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
 
 @dataclasses.dataclass(frozen=True)
 class Principal:

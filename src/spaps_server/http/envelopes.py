@@ -4,15 +4,22 @@
 * error: ``{"success": false, "error": {"code", "message", "details"?},
   "metadata": {"request_id"}}`` plus an ``X-Request-ID`` header (added by the middleware).
 
-Route handlers return ``ok(data)`` (or ``ok(data, status_code=201)``) and declare
-``response_model=Envelope[TheirModel]`` so ``/docs`` shows the shape.
+A route declares ``response_model=Envelope[TheirSchema]`` and returns
+``respond(Envelope[TheirSchema](data=...))``: the body on the wire is serialised from the same
+object whose model ``/openapi.json`` documents, so the two cannot drift. Where the contract puts
+keys beside ``data`` (``message``, ``tokens``, ``user`` on some auth routes, protocol §2.1),
+subclass the envelope and declare them as fields::
+
+    class RegisterEnvelope(Envelope[RegisterData]):
+        message: str
+        tokens: Omittable[TokenSet] = None
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
@@ -20,17 +27,10 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
 from ..domain.error_codes import ErrorCode
-
-T = TypeVar("T")
+from ..schemas.base import Envelope as Envelope  # re-exported: routes import it from here
+from ..schemas.base import wire_json
 
 REQUEST_ID_HEADER = "X-Request-ID"
-
-
-class Envelope(BaseModel, Generic[T]):
-    """The success envelope, for ``response_model`` (documentation and validation)."""
-
-    success: Literal[True] = True
-    data: T
 
 
 class ErrorBody(BaseModel):
@@ -70,6 +70,18 @@ def request_id_of(conn: HTTPConnection) -> str:
     return str(state.get("request_id", "req_unknown"))
 
 
+def respond(
+    envelope: Envelope[Any],
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> EnvelopeJSONResponse:
+    """The response for a success envelope (see the module documentation)."""
+    return EnvelopeJSONResponse(
+        wire_json(envelope), status_code=status_code, headers=dict(headers or {})
+    )
+
+
 def ok(
     data: Any,
     *,
@@ -77,8 +89,9 @@ def ok(
     headers: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> EnvelopeJSONResponse:
-    """A success envelope. ``extra`` adds top-level keys beside ``data`` (some auth routes
-    put ``message``/``tokens``/``user`` there, see protocol §2.1)."""
+    """A success envelope from plain data, for bodies that have no schema of their own
+    (the developer pages' JSON). Routes with a schema use :func:`respond`. ``extra`` adds
+    top-level keys beside ``data``."""
     body: dict[str, Any] = {"success": True, "data": jsonable_encoder(data)}
     if extra:
         body.update(jsonable_encoder(dict(extra)))

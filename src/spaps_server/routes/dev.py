@@ -1,7 +1,7 @@
 """Developer pages under ``/_dev/`` (no API key: they are for the person running the server)
 and the mailbox's JSON view.
 
-Later issues add their pages to :data:`DEV_PAGES` so the index links them.
+A page is listed on the index by adding it to :data:`DEV_PAGES`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse
 from ..context import AppContext
 from ..domain.models import MailMessage
 from ..http.deps import Ctx
-from ..http.envelopes import EnvelopeJSONResponse, ok
+from ..http.envelopes import Envelope, EnvelopeJSONResponse, respond
 from ..http.pages import esc, page
+from ..schemas.mailbox import MailboxCleared, MailMessageList, MailMessageOut, OneMailMessage
 
 router = APIRouter(tags=["developer pages"])
 
@@ -146,26 +147,40 @@ def _delivery(message: MailMessage) -> str:
     return "stored"
 
 
-@router.get("/_dev/mailbox/messages", summary="Mailbox messages (JSON)")
+@router.get(
+    "/_dev/mailbox/messages",
+    summary="Mailbox messages (JSON)",
+    response_model=Envelope[MailMessageList],
+)
 async def mailbox_messages(
     ctx: Ctx, to: ToFilter = None, application_id: AppFilter = None, limit: Limit = 100
 ) -> EnvelopeJSONResponse:
     """``{"success": true, "data": {"messages": [...]}}``, newest first."""
     messages = await ctx.mailbox.list(to=to, application_id=application_id, limit=limit)
-    return ok({"messages": [m.to_json() for m in messages], "count": len(messages)})
+    listed = MailMessageList(messages=[MailMessageOut.of(m) for m in messages], count=len(messages))
+    return respond(Envelope[MailMessageList](data=listed))
 
 
-@router.delete("/_dev/mailbox/messages", summary="Empty the mailbox")
+@router.delete(
+    "/_dev/mailbox/messages",
+    summary="Empty the mailbox",
+    response_model=Envelope[MailboxCleared],
+)
 async def clear_mailbox(ctx: Ctx, application_id: AppFilter = None) -> EnvelopeJSONResponse:
     """Delete every message (or one application's); returns how many were deleted."""
     deleted = await ctx.mailbox.clear(application_id=application_id)
-    return ok({"deleted": deleted})
+    return respond(Envelope[MailboxCleared](data=MailboxCleared(deleted=deleted)))
 
 
-@router.get("/_dev/mailbox/messages/{message_id}", summary="One mailbox message (JSON)")
+@router.get(
+    "/_dev/mailbox/messages/{message_id}",
+    summary="One mailbox message (JSON)",
+    response_model=Envelope[OneMailMessage],
+)
 async def mailbox_message(ctx: Ctx, message_id: str) -> EnvelopeJSONResponse:
     """A single message."""
-    return ok({"message": (await ctx.mailbox.get(message_id)).to_json()})
+    message = MailMessageOut.of(await ctx.mailbox.get(message_id))
+    return respond(Envelope[OneMailMessage](data=OneMailMessage(message=message)))
 
 
 @router.get(

@@ -10,28 +10,37 @@ from fastapi.responses import JSONResponse
 from .. import server_version
 from ..domain.error_codes import ErrorCode
 from ..http.deps import Ctx
-from ..http.envelopes import error_content, request_id_of
+from ..http.envelopes import ErrorEnvelope, error_content, request_id_of
+from ..schemas.base import wire_json
+from ..schemas.health import DatabaseCheck, HealthOut, ReadinessChecks, ReadyOut
+
+
+class NotReadyOut(ErrorEnvelope):
+    """The 503 answer: the error envelope plus ``ready: false`` and the failed checks."""
+
+    ready: bool
+    checks: ReadinessChecks
+
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Liveness")
+@router.get("/health", summary="Liveness", response_model=HealthOut)
 async def health(ctx: Ctx) -> JSONResponse:
     """Always ``{"status": "healthy", ...}`` while the process serves requests."""
-    return JSONResponse(
-        {
-            "status": "healthy",
-            "service": "spaps-local",
-            "version": server_version(),
-            "uptime_seconds": round(ctx.metrics.uptime(), 3),
-        }
+    alive = HealthOut(
+        service="spaps-local",
+        version=server_version(),
+        uptime_seconds=round(ctx.metrics.uptime(), 3),
     )
+    return JSONResponse(wire_json(alive))
 
 
 @router.get(
     "/health/ready",
     summary="Readiness (checks the database)",
-    responses={503: {"description": "The database cannot be reached"}},
+    response_model=ReadyOut,
+    responses={503: {"model": NotReadyOut, "description": "The database cannot be reached"}},
 )
 async def ready(ctx: Ctx, request: Request) -> JSONResponse:
     """``{"ready": true, "checks": {...}}``, or 503 with ``ready: false`` and an error
@@ -45,27 +54,9 @@ async def ready(ctx: Ctx, request: Request) -> JSONResponse:
             message="The database is not reachable",
             request_id=request_id_of(request),
         )
-        body.update(
-            ready=False,
-            checks={
-                "database": {
-                    "status": "error",
-                    "kind": ctx.db.kind.value,
-                    "error": type(exc).__name__,
-                }
-            },
-        )
+        failed = DatabaseCheck(status="error", kind=ctx.db.kind.value, error=type(exc).__name__)
+        body.update(ready=False, checks=wire_json(ReadinessChecks(database=failed)))
         return JSONResponse(body, status_code=503)
     latency_ms = (time.perf_counter() - started) * 1000
-    return JSONResponse(
-        {
-            "ready": True,
-            "checks": {
-                "database": {
-                    "status": "ok",
-                    "kind": ctx.db.kind.value,
-                    "latency_ms": round(latency_ms, 3),
-                }
-            },
-        }
-    )
+    answered = DatabaseCheck(status="ok", kind=ctx.db.kind.value, latency_ms=round(latency_ms, 3))
+    return JSONResponse(wire_json(ReadyOut(ready=True, checks=ReadinessChecks(database=answered))))

@@ -16,7 +16,15 @@ from ..domain.error_codes import ErrorCode
 from ..domain.errors import ForbiddenError
 from ..domain.models import Principal
 from ..http.deps import MAX_SQL_INTEGER, Ctx, CurrentApplication, CurrentPrincipal
-from ..http.envelopes import Envelope, EnvelopeJSONResponse, ok
+from ..http.envelopes import Envelope, EnvelopeJSONResponse, respond
+from ..schemas.common import MessageOut
+from ..schemas.whitelist import (
+    AdminWhitelistEntryOut,
+    CheckOut,
+    EntryOut,
+    ListOut,
+    WhitelistEntryOut,
+)
 from ..services.whitelist import DEFAULT_TIER, MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1/whitelist", tags=["whitelist"])
@@ -32,41 +40,6 @@ async def require_admin(principal: CurrentPrincipal) -> Principal:
 
 
 Admin = Annotated[Principal, Depends(require_admin)]
-
-
-class EntryOut(BaseModel):
-    """A whitelist entry (``created_at``/``updated_at``/``created_by`` for admins only)."""
-
-    email: str
-    application_id: str
-    tier: str
-    bypass_payment: bool
-    metadata: dict[str, Any]
-    created_at: str | None = None
-    updated_at: str | None = None
-    created_by: str | None = None
-
-
-class CheckOut(BaseModel):
-    """``entry`` is absent when the address is not whitelisted."""
-
-    entry: EntryOut | None = None
-    message: str
-
-
-class ListOut(BaseModel):
-    """One page; ``total`` counts every matching entry."""
-
-    entries: list[EntryOut]
-    total: int
-
-
-class EntryEnvelopeData(BaseModel):
-    entry: EntryOut
-
-
-class MessageOut(BaseModel):
-    message: str
 
 
 class AddIn(BaseModel):
@@ -95,13 +68,14 @@ async def check(
     entry = await ctx.whitelist.check(app.id, email)
     if entry is None:
         address = email.strip().lower()
-        return ok({"message": f"Email {address} is not whitelisted"})
-    return ok(
-        {
-            "entry": entry.to_public_json(),
-            "message": f"Email {entry.email} is whitelisted with tier: {entry.tier}",
-        }
+        return respond(
+            Envelope[CheckOut](data=CheckOut(message=f"Email {address} is not whitelisted"))
+        )
+    found = CheckOut(
+        entry=WhitelistEntryOut.of(entry),
+        message=f"Email {entry.email} is whitelisted with tier: {entry.tier}",
     )
+    return respond(Envelope[CheckOut](data=found))
 
 
 @router.get("", summary="List whitelist entries", response_model=Envelope[ListOut])
@@ -115,14 +89,15 @@ async def list_entries(
 ) -> EnvelopeJSONResponse:
     """Administrators only: entries ordered by e-mail, optionally of one tier."""
     entries, total = await ctx.whitelist.list(app.id, limit=limit, offset=offset, tier=tier)
-    return ok({"entries": [e.to_json() for e in entries], "total": total})
+    page = ListOut(entries=[AdminWhitelistEntryOut.of(e) for e in entries], total=total)
+    return respond(Envelope[ListOut](data=page))
 
 
 @router.post(
     "",
     status_code=201,
     summary="Whitelist an address",
-    response_model=Envelope[EntryEnvelopeData],
+    response_model=Envelope[EntryOut],
 )
 async def add_entry(
     body: AddIn, app: CurrentApplication, ctx: Ctx, admin: Admin
@@ -136,13 +111,12 @@ async def add_entry(
         metadata=body.metadata,
         created_by=admin.user_id,
     )
-    return ok({"entry": entry.to_json()}, status_code=201)
+    added = EntryOut(entry=AdminWhitelistEntryOut.of(entry))
+    return respond(Envelope[EntryOut](data=added), status_code=201)
 
 
 # ``:path`` because the address arrives percent-decoded and may contain a ``/``.
-@router.put(
-    "/{email:path}", summary="Change a whitelist entry", response_model=Envelope[EntryEnvelopeData]
-)
+@router.put("/{email:path}", summary="Change a whitelist entry", response_model=Envelope[EntryOut])
 async def update_entry(
     email: str, body: UpdateIn, app: CurrentApplication, ctx: Ctx, _admin: Admin
 ) -> EnvelopeJSONResponse:
@@ -154,7 +128,7 @@ async def update_entry(
         bypass_payment=body.bypass_payment,
         metadata=body.metadata,
     )
-    return ok({"entry": entry.to_json()})
+    return respond(Envelope[EntryOut](data=EntryOut(entry=AdminWhitelistEntryOut.of(entry))))
 
 
 @router.delete(
@@ -165,4 +139,5 @@ async def remove_entry(
 ) -> EnvelopeJSONResponse:
     """Administrators only. 200 with ``data.message``; 404 ``NOT_WHITELISTED``."""
     address = await ctx.whitelist.remove(app.id, email)
-    return ok({"message": f"Email {address} removed from whitelist"})
+    removed = MessageOut(message=f"Email {address} removed from whitelist")
+    return respond(Envelope[MessageOut](data=removed))

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain.clock import Clock
+from ..domain.clock import Clock, iso
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import (
     DomainError,
@@ -70,7 +70,7 @@ from ..storage.tokens import TokensRepository
 from ..storage.users import UsersRepository, normalize_email
 from .mailbox import MailboxService
 from .metrics import MetricsRegistry
-from .sessions import SessionService, iso
+from .sessions import SessionService
 
 TierOverride = Callable[[str, str], Awaitable[str | None]]
 """``async (application_id, email) -> tier | None``: a tier that replaces a user's stored

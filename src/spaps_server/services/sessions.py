@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
-from ..domain.clock import Clock
+from ..domain.clock import Clock, iso
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import NotFoundError, UnauthorizedError
 from ..domain.models import Principal, SessionRecord
+from ..schemas.sessions import (
+    SessionList,
+    SessionListItem,
+    SessionRevoked,
+    SessionSummary,
+    SessionTouched,
+    SessionValidation,
+)
 from ..security.errors import ExpiredTokenError, TokenError
 from ..security.tokens import TokenSigner
 from ..storage.database import Database
@@ -24,9 +31,8 @@ from .metrics import MetricsRegistry
 _TOUCH_INTERVAL_SECONDS = 60
 
 
-def iso(value: datetime) -> str:
-    """UTC ISO-8601 with a trailing ``Z``."""
-    return value.isoformat().replace("+00:00", "Z")
+def _whole_minutes(elapsed: timedelta) -> int:
+    return max(0, math.floor(elapsed.total_seconds() / 60))
 
 
 @dataclass(frozen=True)
@@ -89,14 +95,10 @@ class SessionService:
             )
         try:
             claims = self._signer.verify_access_token(token, application_id=application_id)
-        except ExpiredTokenError:
-            raise self._reject(
-                "expired", "The access token has expired", ErrorCode.TOKEN_EXPIRED
-            ) from None
-        except TokenError:
-            raise self._reject(
-                "invalid", "The access token is invalid", ErrorCode.INVALID_TOKEN
-            ) from None
+        except ExpiredTokenError as exc:
+            raise self._reject("expired", "The access token has expired", exc.code) from None
+        except TokenError as exc:
+            raise self._reject("invalid", "The access token is invalid", exc.code) from None
         wallets_count: int | None = None
         if with_wallets_count:
             found = await self._repo.get_with_wallet_count(application_id, claims.session_id)
@@ -143,7 +145,7 @@ class SessionService:
             return now
         return session.last_activity_at
 
-    async def current(self, principal: Principal) -> dict[str, Any]:
+    async def current(self, principal: Principal) -> SessionSummary:
         """The SessionSummary of the caller's session (protocol §3.1). Uses the row and
         wallet count loaded while authenticating when the principal carries them."""
         found: tuple[SessionRecord, int] | None
@@ -160,38 +162,35 @@ class SessionService:
         session, wallets_count = found
         last_activity = await self._note_activity(session)
         now = self._clock.now()
-        return {
-            "id": session.id,
-            "session_id": session.id,
-            "user_id": session.user_id,
-            "application_id": session.application_id,
-            "tier": principal.tier,
-            "auth_method": session.auth_method,
-            "created_at": iso(session.created_at),
-            "expires_at": iso(session.expires_at),
-            "last_activity": iso(last_activity),
-            "wallets_count": wallets_count,
-            "duration_minutes": max(0, math.floor((now - session.created_at).total_seconds() / 60)),
-            "idle_minutes": max(0, math.floor((now - last_activity).total_seconds() / 60)),
-        }
+        return SessionSummary(
+            id=session.id,
+            session_id=session.id,
+            user_id=session.user_id,
+            application_id=session.application_id,
+            tier=principal.tier,
+            auth_method=session.auth_method,
+            created_at=iso(session.created_at),
+            expires_at=iso(session.expires_at),
+            last_activity=iso(last_activity),
+            wallets_count=wallets_count,
+            duration_minutes=_whole_minutes(now - session.created_at),
+            idle_minutes=_whole_minutes(now - last_activity),
+        )
 
-    async def validate(self, principal: Principal) -> dict[str, Any]:
+    async def validate(self, principal: Principal) -> SessionValidation:
         """``{valid, session_id, expires_at, renewed}``: the caller's session is live (the
         bearer dependency already refused it otherwise). Never renews: expiry is fixed at
         sign-in and extended only by refreshing."""
         session = await self._live_session(principal)
         await self._note_activity(session)
-        return {
-            "valid": True,
-            "session_id": session.id,
-            "expires_at": iso(session.expires_at),
-            "renewed": False,
-        }
+        return SessionValidation(
+            valid=True, session_id=session.id, expires_at=iso(session.expires_at), renewed=False
+        )
 
     async def list(
         self, principal: Principal, *, limit: int | None, starting_after: str | None
-    ) -> dict[str, Any]:
-        """The caller's live sessions, newest first: ``{sessions, total}``."""
+    ) -> SessionList:
+        """The caller's live sessions, newest first, and how many there are."""
         rows, total = await self._repo.list_live(
             principal.application_id,
             principal.user_id,
@@ -199,37 +198,35 @@ class SessionService:
             limit=limit,
             starting_after=starting_after,
         )
-        return {
-            "sessions": [
-                {
-                    "id": s.id,
-                    "user_id": s.user_id,
-                    "application_id": s.application_id,
-                    "created_at": iso(s.created_at),
-                    "last_used": iso(s.last_activity_at),
-                    "expires_at": iso(s.expires_at),
-                    "user_agent": s.user_agent,
-                    "ip_address": s.ip_address,
-                    "auth_method": s.auth_method,
-                    "is_current": s.id == principal.session_id,
-                }
+        return SessionList(
+            sessions=[
+                SessionListItem(
+                    id=s.id,
+                    user_id=s.user_id,
+                    application_id=s.application_id,
+                    created_at=iso(s.created_at),
+                    last_used=iso(s.last_activity_at),
+                    expires_at=iso(s.expires_at),
+                    user_agent=s.user_agent,
+                    ip_address=s.ip_address,
+                    auth_method=s.auth_method,
+                    is_current=s.id == principal.session_id,
+                )
                 for s in rows
             ],
-            "total": total,
-        }
+            total=total,
+        )
 
-    async def touch(self, principal: Principal) -> dict[str, Any]:
-        """Record activity now: ``{message, session_id, last_activity}``."""
+    async def touch(self, principal: Principal) -> SessionTouched:
+        """Record activity now."""
         session = await self._live_session(principal)
         now = self._clock.now()
         await self._repo.touch(session.application_id, session.id, now)
-        return {
-            "message": "Session activity updated",
-            "session_id": session.id,
-            "last_activity": iso(now),
-        }
+        return SessionTouched(
+            message="Session activity updated", session_id=session.id, last_activity=iso(now)
+        )
 
-    async def revoke(self, principal: Principal, session_id: str) -> dict[str, Any]:
+    async def revoke(self, principal: Principal, session_id: str) -> SessionRevoked:
         """Revoke one of the caller's sessions. Another user's or an unknown session is
         404 ``SESSION_NOT_FOUND`` (never revealing that it exists)."""
         session = await self._repo.get(principal.application_id, session_id)
@@ -239,7 +236,7 @@ class SessionService:
             await self._repo.revoke(
                 principal.application_id, session_id, self._clock.now(), "user_revoked"
             )
-        return {"message": "Session revoked successfully", "session_id": session_id}
+        return SessionRevoked(message="Session revoked successfully", session_id=session_id)
 
     async def revoke_current(self, principal: Principal, reason: str = "logout") -> None:
         """Revoke the caller's own session (logout)."""
