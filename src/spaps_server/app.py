@@ -24,7 +24,7 @@ from .context import AppContext, open_context
 from .http.envelopes import ErrorEnvelope
 from .http.errors import install_error_handlers, route_methods_index
 from .http.middleware import RequestContextMiddleware
-from .services.seeding import SEED_HOOKS, SeedHook
+from .seeding import SEED_HOOKS, SeedHook
 
 DESCRIPTION = (
     "A local, stateful SPAPS server for development and tests. Every `/api/...` route "
@@ -86,8 +86,8 @@ def _openapi_with_truthful_security(app: FastAPI) -> Callable[[], dict[str, Any]
 
 
 def domain_routers() -> list[APIRouter]:
-    """The router registry, in mounting order. Later issues append theirs (auth, sessions,
-    payments, whitelist, ...). Put a route with a fixed segment before one with a parameter
+    """The router registry, in mounting order; a new domain appends its router. Put a route
+    with a fixed segment before one with a parameter
     in the same position only if they share a method (FastAPI matches in order)."""
     from .routes import (
         auth,

@@ -27,9 +27,9 @@ from .config import DataDirError, ServerConfig, SmtpSettings, parse_rate_limit, 
 from .context import AppContext, open_context, open_database
 from .domain.errors import DomainError
 from .http.access_log import install_access_log_redaction
+from .seeding import SeedFileError
 from .services.applications import ApplicationService
 from .services.metrics import MetricsRegistry
-from .services.seed_users import SeedFileError
 from .storage.database import DatabaseConfigError
 from .storage.migrations import MigrationError
 

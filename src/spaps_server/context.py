@@ -1,9 +1,10 @@
 """The composition root: opens storage, applies migrations, builds the services and runs the
-seed hooks. One :class:`AppContext` per running server, reachable from routes through the
-``Ctx`` dependency (``spaps_server.http.deps``) and from services that are handed it.
+seed hooks (:mod:`spaps_server.seeding`). One :class:`AppContext` per running server,
+reachable from routes through the ``Ctx`` dependency (``spaps_server.http.deps``). Services
+never see it: each is handed exactly the services, repositories and clock it uses.
 
-Later issues add their services as fields of :class:`AppContext` and build them in
-:func:`open_context` (after the ones they depend on).
+A new service is a field of :class:`AppContext`, built in :func:`open_context` after the
+services it depends on.
 """
 
 from __future__ import annotations
@@ -18,14 +19,19 @@ from .domain.clock import Clock
 from .domain.models import Application
 from .security.passwords import PasswordHasher, PasswordPolicy
 from .security.tokens import TokenSigner
+from .seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
 from .services.applications import ApplicationService
-from .services.auth import AuthService, AuthSettings, build_rate_limiter
+from .services.auth_common import AuthLimits, AuthMetrics, AuthSettings, build_rate_limiter
 from .services.idempotency import IdempotencyService
 from .services.mailbox import MailboxService
 from .services.metrics import MetricsRegistry
+from .services.one_time_links import OneTimeLinkService
+from .services.password_auth import PasswordAuthService
 from .services.payments import PaymentsServices, build_payments
-from .services.seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
+from .services.session_tokens import SessionTokenService
 from .services.sessions import SessionPolicy, SessionService
+from .services.users import UserAccounts
+from .services.wallet_sign_in import WalletSignInService
 from .services.whitelist import WhitelistService
 from .storage.database import Database, DatabaseConfigError, DatabaseKind, redact_database_url
 from .storage.migrations import migrate, reset_database
@@ -47,7 +53,11 @@ class AppContext:
     clock: Clock
     signer: TokenSigner
     sessions: SessionService
-    auth: AuthService
+    accounts: UserAccounts
+    session_tokens: SessionTokenService
+    password_auth: PasswordAuthService
+    links: OneTimeLinkService
+    wallets: WalletSignInService
     whitelist: WhitelistService
     idempotency: IdempotencyService
     payments: PaymentsServices
@@ -121,42 +131,40 @@ async def open_context(
     db, applied = await open_database(config)
     try:
         metrics = MetricsRegistry()
-        applications = ApplicationService(db, metrics)
+        clock = Clock()
+        applications = ApplicationService(db, metrics, clock=clock)
         default_app = await applications.ensure_default(
             config.default_application_name, config.default_api_key
         )
-        clock = Clock()
         signer = TokenSigner(config.secrets.token_signing_key_pem, clock=clock.timestamp)
-        sessions = SessionService(
-            db,
-            signer,
-            clock,
-            metrics,
-            SessionPolicy(access_token_ttl=config.access_token_ttl, session_ttl=config.session_ttl),
+        policy = SessionPolicy(
+            access_token_ttl=config.access_token_ttl, session_ttl=config.session_ttl
         )
-        mailbox = MailboxService(db, metrics, config.smtp)
-        policy = (
+        sessions = SessionService(db, signer, clock, metrics, policy)
+        mailbox = MailboxService(db, metrics, config.smtp, clock=clock)
+        passwords = (
             PasswordPolicy.for_tests()
             if config.password_profile == "test"
             else PasswordPolicy.production()
         )
         # Whitelisted users get the entry's tier and see its payment bypass in their profile.
-        whitelist = WhitelistService(db, metrics)
-        auth = AuthService(
+        whitelist = WhitelistService(db, metrics, clock)
+        accounts = UserAccounts(
             db,
-            sessions,
-            signer,
+            PasswordHasher(passwords),
             clock,
-            metrics,
-            mailbox,
-            PasswordHasher(policy),
-            build_rate_limiter(config.rate_limits),
-            AuthSettings(
-                base_url=config.base_url,
-                require_email_confirmation=config.require_email_confirmation,
-            ),
             tier_override=whitelist.tier_for,
             profile_metadata=whitelist.profile_metadata,
+        )
+        auth_metrics = AuthMetrics(metrics)
+        limits = AuthLimits(build_rate_limiter(config.rate_limits), auth_metrics)
+        settings = AuthSettings(
+            base_url=config.base_url,
+            require_email_confirmation=config.require_email_confirmation,
+        )
+        session_tokens = SessionTokenService(db, accounts, signer, clock, policy, auth_metrics)
+        links = OneTimeLinkService(
+            db, accounts, session_tokens, mailbox, limits, auth_metrics, settings, clock
         )
         ctx = AppContext(
             config=config,
@@ -168,10 +176,16 @@ async def open_context(
             clock=clock,
             signer=signer,
             sessions=sessions,
-            auth=auth,
+            accounts=accounts,
+            session_tokens=session_tokens,
+            password_auth=PasswordAuthService(
+                accounts, session_tokens, links, limits, auth_metrics, settings, clock
+            ),
+            links=links,
+            wallets=WalletSignInService(db, accounts, session_tokens, limits, auth_metrics, clock),
             whitelist=whitelist,
             idempotency=IdempotencyService(db, clock),
-            payments=build_payments(db, clock, metrics, auth, base_url=config.base_url),
+            payments=build_payments(db, clock, metrics, accounts, links, base_url=config.base_url),
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

@@ -19,7 +19,7 @@ from spaps_client import SpapsClient
 from spaps_client.errors import WhitelistError
 from spaps_server.config import ServerConfig
 from spaps_server.context import open_context
-from spaps_server.services.seed_users import SeedFileError
+from spaps_server.seeding import SeedFileError
 
 from .conftest import DEFAULT_KEY, DbTarget, live_server, start_spaps_local
 
@@ -94,7 +94,7 @@ async def _second_application(config: ServerConfig) -> tuple[str, str, str]:
     ctx = await open_context(config)
     try:
         other, key = await ctx.applications.create("second app")
-        await ctx.auth.create_user(other.id, email=OTHER_ADMIN, password=PASSWORD, role="admin")
+        await ctx.accounts.create_user(other.id, email=OTHER_ADMIN, password=PASSWORD, role="admin")
         return ctx.default_application.id, other.id, key
     finally:
         await ctx.close()

@@ -58,7 +58,7 @@ class Principal:
     """The signed-in caller of a bearer route: who, in which session and application.
 
     ``tier`` is the effective tier at the time the access token was issued (see
-    ``AuthService.effective_tier``); ``email`` is ``None`` for wallet-only users.
+    ``UserAccounts.effective_tier``); ``email`` is ``None`` for wallet-only users.
     """
 
     user_id: str

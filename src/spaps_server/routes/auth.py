@@ -1,13 +1,14 @@
 """``/api/auth/*`` (protocol §3.2, endpoints #1-#11) and the pages e-mailed links open.
 
-Thin: parse the body, call :class:`~spaps_server.services.auth.AuthService`, shape the
-envelope. Where the contract reads ``tokens``/``user``/``message`` at the top level, they go
-there (Appendix A items 3-5).
+Thin: parse the body, call the sign-in service (password accounts, one-time links, wallet
+sign-in, session tokens), respond with the declared envelope. Where the contract reads
+``tokens``/``user``/``message`` at the top level, the envelope schema declares them
+(Appendix A items 3-5).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -15,9 +16,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.errors import DomainError
 from ..http.deps import Ctx, CurrentApplication, CurrentPrincipal
-from ..http.envelopes import EnvelopeJSONResponse, ok
+from ..http.envelopes import Envelope, EnvelopeJSONResponse, respond
 from ..http.pages import esc, page
-from ..services.auth import ClientInfo
+from ..schemas.auth import (
+    LinkSent,
+    MagicLinkEnvelope,
+    MagicLinkSignIn,
+    NonceOut,
+    RegisteredUser,
+    RegisterEnvelope,
+    TokenPair,
+    UserOut,
+)
+from ..schemas.common import MessageEnvelope, MessageOut
+from ..services.auth_common import ClientInfo
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 pages_router = APIRouter(tags=["auth pages"])
@@ -83,29 +95,29 @@ def client_info(request: Request) -> ClientInfo:
     return ClientInfo(ip_address=host, user_agent=agent[:512] if agent else None)
 
 
-def _token_pair(pair: dict[str, Any]) -> dict[str, Any]:
-    return {k: pair[k] for k in ("access_token", "refresh_token", "expires_in", "token_type")} | {
-        "user": pair["user"]
-    }
-
-
-@router.post("/nonce", summary="Issue a wallet sign-in message (#1)")
+@router.post(
+    "/nonce", summary="Issue a wallet sign-in message (#1)", response_model=Envelope[NonceOut]
+)
 async def request_nonce(
     body: NonceRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
     """``data = {nonce, message, wallet_address, chain, expires_at}``; sign ``message``."""
-    data = await ctx.auth.request_nonce(
+    nonce = await ctx.wallets.request_nonce(
         app.id, wallet_address=body.wallet_address, chain=body.chain, client=client_info(request)
     )
-    return ok(data)
+    return respond(Envelope[NonceOut](data=nonce))
 
 
-@router.post("/wallet-sign-in", summary="Sign in with a signed nonce message (#2)")
+@router.post(
+    "/wallet-sign-in",
+    summary="Sign in with a signed nonce message (#2)",
+    response_model=Envelope[TokenPair],
+)
 async def wallet_sign_in(
     body: WalletSignInRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
     """A token pair whose ``user`` carries ``wallet_address`` and ``chain``."""
-    pair = await ctx.auth.wallet_sign_in(
+    pair = await ctx.wallets.sign_in(
         app.id,
         wallet_address=body.wallet_address,
         signature=body.signature,
@@ -113,38 +125,45 @@ async def wallet_sign_in(
         chain=body.chain_type,
         client=client_info(request),
     )
-    return ok(_token_pair(pair))
+    return respond(Envelope[TokenPair](data=pair))
 
 
-@router.post("/login", summary="Sign in with e-mail and password (#3)")
+@router.post(
+    "/login", summary="Sign in with e-mail and password (#3)", response_model=Envelope[TokenPair]
+)
 async def login(
     body: LoginRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
     """``data = {access_token, refresh_token, expires_in, token_type, user}``."""
-    pair = await ctx.auth.login(
+    pair = await ctx.password_auth.login(
         app.id, email=body.email, password=body.password, client=client_info(request)
     )
-    return ok(_token_pair(pair))
+    return respond(Envelope[TokenPair](data=pair))
 
 
-@router.post("/refresh", summary="Exchange a refresh token for a new pair (#4)")
-async def refresh(
-    body: RefreshRequest, app: CurrentApplication, ctx: Ctx, request: Request
-) -> EnvelopeJSONResponse:
+@router.post(
+    "/refresh",
+    summary="Exchange a refresh token for a new pair (#4)",
+    response_model=Envelope[TokenPair],
+)
+async def refresh(body: RefreshRequest, app: CurrentApplication, ctx: Ctx) -> EnvelopeJSONResponse:
     """Rotates the refresh token; a spent one revokes the session (``REFRESH_TOKEN_REUSED``)."""
-    pair = await ctx.auth.refresh(
-        app.id, refresh_token=body.refresh_token, client=client_info(request)
-    )
-    return ok(_token_pair(pair))
+    pair = await ctx.session_tokens.refresh(app.id, refresh_token=body.refresh_token)
+    return respond(Envelope[TokenPair](data=pair))
 
 
-@router.post("/register", summary="Create a password account (#5)", status_code=201)
+@router.post(
+    "/register",
+    summary="Create a password account (#5)",
+    status_code=201,
+    response_model=RegisterEnvelope,
+)
 async def register(
     body: RegisterRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
     """201. Auto-login: top-level ``tokens``, ``user``, ``message``. With e-mail confirmation
     required: ``data.user`` and a top-level ``message``."""
-    result = await ctx.auth.register(
+    result = await ctx.password_auth.register(
         app.id,
         email=body.email,
         password=body.password,
@@ -152,73 +171,92 @@ async def register(
         phone_number=body.phone_number,
         client=client_info(request),
     )
-    extra: dict[str, Any] = {"message": result.message}
-    if result.tokens is not None:
-        extra.update(tokens=result.tokens, user=result.user)
-    return ok({"user": result.user}, status_code=201, extra=extra)
+    envelope = RegisterEnvelope(
+        data=RegisteredUser(user=result.user),
+        message=result.message,
+        tokens=result.tokens,
+        user=result.user if result.tokens is not None else None,
+    )
+    return respond(envelope, status_code=201)
 
 
-@router.post("/magic-link", summary="E-mail a sign-in link (#6)")
+@router.post(
+    "/magic-link", summary="E-mail a sign-in link (#6)", response_model=MessageEnvelope[LinkSent]
+)
 async def send_magic_link(
     body: EmailRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
     """Top-level ``message``; ``data = {email, sent_at}``."""
-    data = await ctx.auth.send_magic_link(app.id, email=body.email, client=client_info(request))
-    return ok(data, extra={"message": "Magic link sent successfully. Please check your email."})
+    sent = await ctx.links.send_magic_link(app.id, email=body.email, client=client_info(request))
+    message = "Magic link sent successfully. Please check your email."
+    return respond(MessageEnvelope[LinkSent](data=sent, message=message))
 
 
-@router.post("/verify-magic-link", summary="Sign in with a magic-link token (#7)")
+@router.post(
+    "/verify-magic-link",
+    summary="Sign in with a magic-link token (#7)",
+    response_model=MagicLinkEnvelope,
+)
 async def verify_magic_link(
     body: VerifyMagicLinkRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
     """Top-level ``tokens``, ``user`` and ``message``; 401 ``INVALID_TOKEN`` for an unknown,
     expired or used token."""
-    pair = await ctx.auth.verify_magic_link(app.id, token=body.token, client=client_info(request))
+    pair = await ctx.links.verify_magic_link(app.id, token=body.token, client=client_info(request))
     message = "Magic link authentication successful"
-    tokens = {k: pair[k] for k in ("access_token", "refresh_token", "expires_in", "token_type")}
-    return ok(
-        {"message": message, "user": pair["user"]},
-        extra={"message": message, "tokens": tokens, "user": pair["user"]},
+    envelope = MagicLinkEnvelope(
+        data=MagicLinkSignIn(message=message, user=pair.user),
+        message=message,
+        tokens=pair.tokens(),
+        user=pair.user,
     )
+    return respond(envelope)
 
 
-@router.get("/user", summary="The signed-in user's profile (#8)")
+@router.get("/user", summary="The signed-in user's profile (#8)", response_model=Envelope[UserOut])
 async def current_user(principal: CurrentPrincipal, ctx: Ctx) -> EnvelopeJSONResponse:
     """``data.user`` with ``wallets`` as objects ``{wallet_address, chain_type, verified}``."""
-    return ok({"user": await ctx.auth.current_user(principal)})
+    profile = await ctx.accounts.current_user(principal)
+    return respond(Envelope[UserOut](data=UserOut(user=profile)))
 
 
-@router.post("/logout", summary="Revoke the current session (#9)")
+@router.post(
+    "/logout", summary="Revoke the current session (#9)", response_model=Envelope[MessageOut]
+)
 async def logout(principal: CurrentPrincipal, ctx: Ctx) -> EnvelopeJSONResponse:
     """``data.message``; the session and its refresh token stop working at once."""
-    await ctx.auth.logout(principal)
-    return ok({"message": "Successfully logged out"})
+    await ctx.session_tokens.logout(principal)
+    return respond(Envelope[MessageOut](data=MessageOut(message="Successfully logged out")))
 
 
-@router.post("/password-reset", summary="E-mail a password-reset link (#10)")
+@router.post(
+    "/password-reset",
+    summary="E-mail a password-reset link (#10)",
+    response_model=MessageEnvelope[LinkSent],
+)
 async def request_password_reset(
     body: PasswordResetRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
     """The same answer whether or not the account exists."""
-    data = await ctx.auth.request_password_reset(
+    sent = await ctx.links.request_password_reset(
         app.id, email=body.email, redirect_url=body.redirect_url, client=client_info(request)
     )
-    return ok(
-        data,
-        extra={
-            "message": "If an account with this email exists, a password reset link has been sent."
-        },
-    )
+    message = "If an account with this email exists, a password reset link has been sent."
+    return respond(MessageEnvelope[LinkSent](data=sent, message=message))
 
 
-@router.post("/reset-password-confirm", summary="Set a new password with a reset token (#11)")
+@router.post(
+    "/reset-password-confirm",
+    summary="Set a new password with a reset token (#11)",
+    response_model=MessageEnvelope[MessageOut],
+)
 async def confirm_password_reset(
     body: PasswordResetConfirmRequest, app: CurrentApplication, ctx: Ctx
 ) -> EnvelopeJSONResponse:
     """Top-level ``message``; every session of the user is revoked."""
-    await ctx.auth.confirm_password_reset(app.id, token=body.token, new_password=body.new_password)
+    await ctx.links.confirm_password_reset(app.id, token=body.token, new_password=body.new_password)
     message = "Password reset successfully. You can now log in with your new password."
-    return ok({"message": message}, extra={"message": message})
+    return respond(MessageEnvelope[MessageOut](data=MessageOut(message=message), message=message))
 
 
 # --- pages opened from e-mailed links (no API key: a browser opens them) ----------------
@@ -270,7 +308,7 @@ async def reset_password_page(token: TokenQuery) -> HTMLResponse:
 async def confirm_email_page(ctx: Ctx, token: TokenQuery) -> HTMLResponse:
     """Confirms the address of a new account (register with e-mail confirmation on)."""
     try:
-        address = await ctx.auth.confirm_email(token)
+        address = await ctx.links.confirm_email(token)
     except DomainError as exc:
         body = f"<h1>Link not valid</h1><p>{esc(exc.message)}</p>"
         return HTMLResponse(page("SPAPS local: e-mail confirmation", body), status_code=400)

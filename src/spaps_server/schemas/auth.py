@@ -47,6 +47,26 @@ class TokenPair(TokenSet):
 
     user: TokenUser
 
+    @classmethod
+    def of(cls, tokens: TokenSet, user: TokenUser) -> TokenPair:
+        """``tokens`` issued to ``user``."""
+        return cls(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_in=tokens.expires_in,
+            token_type=tokens.token_type,
+            user=user,
+        )
+
+    def tokens(self) -> TokenSet:
+        """The tokens without the user (the top-level ``tokens`` of some answers)."""
+        return TokenSet(
+            access_token=self.access_token,
+            refresh_token=self.refresh_token,
+            expires_in=self.expires_in,
+            token_type=self.token_type,
+        )
+
 
 class ProfileWallet(WireModel):
     """A wallet of a profile."""

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from ..domain.clock import Clock
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import (
     ConflictError,
@@ -25,7 +26,6 @@ from ..domain.ids import new_id
 from ..domain.models import ApiKeyRecord, Application
 from ..storage.applications import ApplicationsRepository
 from ..storage.database import Database
-from ..storage.types import utcnow
 from .metrics import MetricsRegistry
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
@@ -134,9 +134,15 @@ class ApplicationService:
     """Manages applications and resolves API keys to them (through an :class:`ApiKeyCache`)."""
 
     def __init__(
-        self, db: Database, metrics: MetricsRegistry, *, key_cache: ApiKeyCache | None = None
+        self,
+        db: Database,
+        metrics: MetricsRegistry,
+        *,
+        key_cache: ApiKeyCache | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._db = db
+        self._now = (clock or Clock()).now
         self._repo = ApplicationsRepository(db)
         self.key_cache = key_cache if key_cache is not None else ApiKeyCache()
         self._auth_failures = metrics.counter(
@@ -151,7 +157,9 @@ class ApplicationService:
         async with self._db.begin() as conn:
             app = await self._repo.get_default(conn=conn)
             if app is None:
-                app = Application(id=new_id("app"), name=name, created_at=utcnow(), is_default=True)
+                app = Application(
+                    id=new_id("app"), name=name, created_at=self._now(), is_default=True
+                )
                 await self._repo.insert_application(app, conn=conn)
             key_hash = hash_api_key(api_key)
             found = await self._repo.find_active_by_key_hash(key_hash, conn=conn)
@@ -162,7 +170,7 @@ class ApplicationService:
                         application_id=app.id,
                         key_hash=key_hash,
                         prefix=display_prefix(api_key),
-                        created_at=utcnow(),
+                        created_at=self._now(),
                     ),
                     conn=conn,
                 )
@@ -184,7 +192,7 @@ class ApplicationService:
                     f"An application named {name!r} already exists",
                     code=ErrorCode.APPLICATION_EXISTS,
                 )
-            app = Application(id=new_id("app"), name=name, created_at=utcnow())
+            app = Application(id=new_id("app"), name=name, created_at=self._now())
             await self._repo.insert_application(app, conn=conn)
             await self._repo.insert_api_key(
                 ApiKeyRecord(
@@ -192,7 +200,7 @@ class ApplicationService:
                     application_id=app.id,
                     key_hash=hash_api_key(api_key),
                     prefix=display_prefix(api_key),
-                    created_at=utcnow(),
+                    created_at=self._now(),
                 ),
                 conn=conn,
             )
@@ -220,7 +228,7 @@ class ApplicationService:
                 "The default application cannot be revoked", code=ErrorCode.DEFAULT_APPLICATION
             )
         try:
-            await self._repo.revoke_application(app.id, utcnow())
+            await self._repo.revoke_application(app.id, self._now())
         finally:
             # After the commit, so that no lookup can re-cache the application as live.
             self.key_cache.invalidate_application(app.id)

@@ -13,13 +13,14 @@ from email.message import EmailMessage
 from typing import Any
 
 from ..config import SmtpSettings
+from ..domain.clock import Clock
+from ..domain.emails import is_email
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import InvalidError, NotFoundError
 from ..domain.ids import new_id
 from ..domain.models import MailMessage
 from ..storage.database import Database
 from ..storage.mailbox import MailboxRepository
-from ..storage.types import utcnow
 from .metrics import MetricsRegistry
 
 logger = logging.getLogger("spaps_server.mailbox")
@@ -31,9 +32,15 @@ class MailboxService:
     """Writes e-mails to the outbox and reads them back."""
 
     def __init__(
-        self, db: Database, metrics: MetricsRegistry, smtp: SmtpSettings | None = None
+        self,
+        db: Database,
+        metrics: MetricsRegistry,
+        smtp: SmtpSettings | None = None,
+        *,
+        clock: Clock | None = None,
     ) -> None:
         self._repo = MailboxRepository(db)
+        self._now = (clock or Clock()).now
         self._smtp = smtp
         self._pending: set[asyncio.Task[None]] = set()
         self._sent = metrics.counter(
@@ -65,7 +72,7 @@ class MailboxService:
         ``metadata`` holds machine-readable extras for tests, e.g. the raw token of a
         magic link, so tests need not parse the body.
         """
-        if "@" not in to or "\n" in to or "\r" in to:
+        if not is_email(to):
             raise InvalidError("Invalid recipient address", code=ErrorCode.INVALID_EMAIL)
         message = MailMessage(
             id=new_id("msg"),
@@ -77,7 +84,7 @@ class MailboxService:
             html_body=html,
             kind=kind,
             metadata=dict(metadata or {}),
-            created_at=utcnow(),
+            created_at=self._now(),
         )
         await self._repo.insert(message)
         self._sent.inc(kind=kind)
@@ -128,7 +135,7 @@ class MailboxService:
             await self._repo.mark_delivery(message.id, delivered_at=None, error=reason)
             return
         self._delivered.inc(outcome="delivered")
-        await self._repo.mark_delivery(message.id, delivered_at=utcnow(), error=None)
+        await self._repo.mark_delivery(message.id, delivered_at=self._now(), error=None)
 
 
 def _smtp_send(message: MailMessage, smtp: SmtpSettings) -> None:

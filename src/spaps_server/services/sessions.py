@@ -66,11 +66,6 @@ class SessionService:
             ("reason",),
         )
 
-    @property
-    def repository(self) -> SessionsRepository:
-        """The sessions repository (shared with the auth service)."""
-        return self._repo
-
     def _reject(self, reason: str, message: str, code: ErrorCode) -> UnauthorizedError:
         self._rejections.inc(reason=reason)
         return UnauthorizedError(message, code=code)
@@ -237,9 +232,3 @@ class SessionService:
                 principal.application_id, session_id, self._clock.now(), "user_revoked"
             )
         return SessionRevoked(message="Session revoked successfully", session_id=session_id)
-
-    async def revoke_current(self, principal: Principal, reason: str = "logout") -> None:
-        """Revoke the caller's own session (logout)."""
-        await self._repo.revoke(
-            principal.application_id, principal.session_id, self._clock.now(), reason
-        )

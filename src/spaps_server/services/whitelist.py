@@ -3,8 +3,7 @@ without having to pay. Administrators manage entries; anyone holding the API key
 an address; sign-in consults it for the user's tier (see :meth:`WhitelistService.tier_for`).
 
 Addresses are compared case-insensitively: they are stored and looked up lower-case. A seed
-file's ``whitelist`` section is loaded by :func:`seed_whitelist_section`, registered in
-``seed_users.SEED_FILE_SECTIONS`` when this module is imported (``context`` imports it).
+file's ``whitelist`` section is applied by :meth:`WhitelistService.load_seed`.
 """
 
 from __future__ import annotations
@@ -12,52 +11,23 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.emails import canonical_email
+from ..domain.clock import Clock
+from ..domain.emails import normalize_email
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import ConflictError, InvalidError, NotFoundError
 from ..domain.ids import new_id
 from ..domain.whitelist import WhitelistEntry
 from ..storage.database import Database
-from ..storage.types import utcnow
 from ..storage.whitelist import WhitelistRepository
 from .metrics import MetricsRegistry
-from .seed_users import SEED_FILE_SECTIONS, SeedFileError
-from .seeding import SeededAccount
-
-if TYPE_CHECKING:
-    from ..context import AppContext
 
 DEFAULT_TIER = "premium"
 MAX_PAGE_SIZE = 1000
-_MAX_EMAIL = 320
-_MAX_LOCAL_PART = 64
 _TIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-# Deliberately permissive (RFC 5322 allows far more than a regex should judge): one "@", a
-# non-empty local part, a dotted domain, and no whitespace or control characters anywhere.
-_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
-_DOMAIN = re.compile(r"^[^@.]+(\.[^@.]+)+$")
-
-
-def normalize_email(email: object) -> str:
-    """``email`` stripped and lower-cased, or ``InvalidError`` (``INVALID_EMAIL``)."""
-    if not isinstance(email, str) or not email.strip():
-        raise InvalidError("An email address is required", code=ErrorCode.INVALID_EMAIL)
-    value = canonical_email(email)
-    local, at, domain = value.rpartition("@")
-    if (
-        len(value) > _MAX_EMAIL
-        or not at
-        or not local
-        or len(local) > _MAX_LOCAL_PART
-        or _FORBIDDEN.search(value)
-        or not _DOMAIN.match(domain)
-    ):
-        raise InvalidError("Invalid email address", code=ErrorCode.INVALID_EMAIL)
-    return value
 
 
 def validate_tier(tier: object) -> str:
@@ -76,8 +46,9 @@ def _not_whitelisted(email: str) -> NotFoundError:
 class WhitelistService:
     """Whitelist entries of each application. Every method is scoped by ``application_id``."""
 
-    def __init__(self, db: Database, metrics: MetricsRegistry) -> None:
+    def __init__(self, db: Database, metrics: MetricsRegistry, clock: Clock) -> None:
         self._db = db
+        self._clock = clock
         self._repo = WhitelistRepository(db)
         self._checks = metrics.counter(
             "spaps_whitelist_checks_total",
@@ -139,7 +110,7 @@ class WhitelistService:
     ) -> WhitelistEntry:
         """Whitelist ``email``; ``ConflictError`` (``ALREADY_WHITELISTED``) if it is."""
         address = normalize_email(email)
-        now = utcnow()
+        now = self._clock.now()
         entry = WhitelistEntry(
             id=new_id("wl"),
             application_id=application_id,
@@ -185,7 +156,7 @@ class WhitelistService:
         if metadata is not None:
             changes["metadata"] = dict(metadata)
         if changes:
-            changes["updated_at"] = utcnow()
+            changes["updated_at"] = self._clock.now()
         entry = await self._repo.update(application_id, address, changes)
         if entry is None:
             raise _not_whitelisted(address)
@@ -287,21 +258,3 @@ class WhitelistService:
                 )
             )
         return entries
-
-
-async def seed_whitelist_section(
-    ctx: AppContext, application_id: str, value: Any
-) -> builtins.list[SeededAccount]:
-    """The ``whitelist`` section of a seed file: a list of ``{email, tier?, bypass_payment?,
-    metadata?}`` objects (defaults: premium, true, ``{}``), upserted at every start. Entries
-    are not accounts, so nothing is reported."""
-    if not isinstance(value, builtins.list):
-        raise SeedFileError("'whitelist' must be a list of objects")
-    try:
-        await ctx.whitelist.load_seed(application_id, value)
-    except InvalidError as exc:
-        raise SeedFileError(f"whitelist: {exc.message}") from None
-    return []
-
-
-SEED_FILE_SECTIONS["whitelist"] = seed_whitelist_section

@@ -207,7 +207,7 @@ whitelist_entries = sa.Table(
         sa.ForeignKey("applications.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    # Always lower-case (``services.whitelist.normalize_email``); unique per application.
+    # Always lower-case (``domain.emails.normalize_email``); unique per application.
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("tier", sa.String(64), nullable=False),
     sa.Column("bypass_payment", sa.Boolean, nullable=False),

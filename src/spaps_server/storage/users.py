@@ -47,11 +47,6 @@ def _wallet(row: sa.Row[tuple[object, ...]]) -> UserWallet:
     )
 
 
-def normalize_email(email: str) -> str:
-    """The stored form of an e-mail address (see ``domain.emails.canonical_email``)."""
-    return canonical_email(email)
-
-
 class UsersRepository:
     """Users and user wallets, always scoped by application id. Every method accepts
     ``conn=`` to join a caller's transaction."""
@@ -66,7 +61,7 @@ class UsersRepository:
                 users.insert().values(
                     id=user.id,
                     application_id=user.application_id,
-                    email=normalize_email(user.email) if user.email else None,
+                    email=canonical_email(user.email) if user.email else None,
                     username=user.username,
                     phone_number=user.phone_number,
                     password_hash=user.password_hash,
@@ -96,7 +91,7 @@ class UsersRepository:
     ) -> User | None:
         """The user with this e-mail (case-insensitive) in the application."""
         query = sa.select(users).where(
-            users.c.application_id == application_id, users.c.email == normalize_email(email)
+            users.c.application_id == application_id, users.c.email == canonical_email(email)
         )
         async with self._db.use(conn, write=False) as c:
             row = (await c.execute(query)).first()

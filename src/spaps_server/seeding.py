@@ -1,34 +1,61 @@
-"""Seed data for the default application: the demo accounts and the ``--seed FILE`` loader.
+"""Start-up seeding of the default application, run by the composition root
+(:func:`spaps_server.context.open_context`) after migrations and after the default
+application exists.
+
+A seed hook is an async function taking the server context and returning the accounts it
+made (or found already made: hooks run at every start, so they must be idempotent). Their
+union is ``ctx.seeded_accounts`` and the ``seeded_accounts`` of ``spaps local --json``.
+:data:`SEED_HOOKS` lists them in order: the demo accounts, then the ``--seed FILE`` sections.
 
 Demo accounts (password ``Secret123!``, public, dev only): ``user@example.com`` (tier basic),
 ``premium@example.com`` (tier premium) and ``admin@example.com`` (role admin). They are
 created on first start unless ``--no-seed``; later starts find and report them unchanged.
 
-A seed file is JSON, or TOML on Python 3.11+, whose top-level keys are sections. Each
-section has a handler in :data:`SEED_FILE_SECTIONS`; other issues register theirs there
-(``SEED_FILE_SECTIONS["whitelist"] = handler``). The ``users`` section is a list of::
+A seed file is JSON, or TOML on Python 3.11+, whose top-level keys are sections, each handled
+by its entry in :data:`SEED_FILE_SECTIONS` (a new section is a new entry there). ``users`` is
+a list of::
 
     {"email": "ann@example.com", "password": "Ann-Pass-2024!", "tier": "pro",
      "role": "user", "username": "ann", "wallets": ["0x...", {"address": "...",
      "chain": "solana"}]}
 
 ``password`` may be omitted (the user then signs in by magic link or wallet); an e-mail is
-required unless the user has wallets.
+required unless the user has wallets. ``whitelist`` is a list of ``{email, tier?,
+bypass_payment?, metadata?}`` objects (defaults: premium, true, ``{}``).
 """
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import json
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..domain.errors import DomainError
-from .seeding import SeededAccount
+from .domain.errors import DomainError, InvalidError
+from .services.auth_common import wallet_identity
 
 if TYPE_CHECKING:
-    from ..context import AppContext
+    from .context import AppContext
+
+
+@dataclasses.dataclass(frozen=True)
+class SeededAccount:
+    """A demo account reported at start-up. Its password is a public dev-only value."""
+
+    email: str
+    role: str = "user"
+    password: str | None = None
+    user_id: str | None = None
+    wallet_address: str | None = None
+    notes: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record's non-empty fields."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
 
 DEMO_PASSWORD = "Secret123!"  # the documented local-dev password, public
 DEMO_ACCOUNTS: tuple[dict[str, str], ...] = (
@@ -67,19 +94,20 @@ async def _ensure_user(
         raise SeedFileError(f"users: {email}: 'wallets' must be a list")
     if email is None and not wallets:
         raise SeedFileError("users: every user needs an 'email' or 'wallets'")
-    auth = ctx.auth
-    user = await auth.users.get_by_email(application_id, email) if email else None
+    accounts = ctx.accounts
+    users = accounts.repository
+    user = await users.get_by_email(application_id, email) if email else None
     first_wallet: str | None = None
     try:
         if user is None:
             if email is None:
                 # A wallet-only user already seeded is found through its first wallet.
                 first = _wallet_entry(wallets[0])
-                existing = await auth.users.find_wallet(
-                    application_id, *_identity(ctx, first[0], first[1])
+                existing = await users.find_wallet(
+                    application_id, *wallet_identity(first[0], first[1])
                 )
                 if existing is not None:
-                    found = await auth.users.get(application_id, existing.user_id)
+                    found = await users.get(application_id, existing.user_id)
                     return SeededAccount(
                         email="",
                         role=role,
@@ -87,7 +115,7 @@ async def _ensure_user(
                         wallet_address=existing.wallet_address,
                         notes=f"tier {tier}",
                     )
-            user = await auth.create_user(
+            user = await accounts.create_user(
                 application_id,
                 email=email,
                 password=password,
@@ -100,12 +128,12 @@ async def _ensure_user(
             )
             for raw in wallets:
                 address, chain = _wallet_entry(raw)
-                wallet = await auth.link_wallet(
+                wallet = await accounts.link_wallet(
                     user, wallet_address=address, chain=chain, verified=True
                 )
                 first_wallet = first_wallet or wallet.wallet_address
         else:
-            existing_wallets = await auth.users.wallets_of(application_id, user.id)
+            existing_wallets = await users.wallets_of(application_id, user.id)
             first_wallet = existing_wallets[0].wallet_address if existing_wallets else None
     except DomainError as exc:
         raise SeedFileError(f"users: {email or 'wallet user'}: {exc.message}") from None
@@ -117,10 +145,6 @@ async def _ensure_user(
         wallet_address=first_wallet,
         notes=f"tier {user.tier}",
     )
-
-
-def _identity(ctx: AppContext, address: str, chain: str | None) -> tuple[str, str]:
-    return ctx.auth.wallet_identity(address, chain)
 
 
 def _wallet_entry(raw: Any) -> tuple[str, str | None]:
@@ -143,7 +167,24 @@ async def seed_users_section(
     return [await _ensure_user(ctx, application_id, v, check_strength=True) for v in value]
 
 
-SEED_FILE_SECTIONS: dict[str, SeedSectionHandler] = {"users": seed_users_section}
+async def seed_whitelist_section(
+    ctx: AppContext, application_id: str, value: Any
+) -> builtins.list[SeededAccount]:
+    """The ``whitelist`` section of a seed file, upserted at every start. Entries are not
+    accounts, so nothing is reported."""
+    if not isinstance(value, builtins.list):
+        raise SeedFileError("'whitelist' must be a list of objects")
+    try:
+        await ctx.whitelist.load_seed(application_id, value)
+    except InvalidError as exc:
+        raise SeedFileError(f"whitelist: {exc.message}") from None
+    return []
+
+
+SEED_FILE_SECTIONS: dict[str, SeedSectionHandler] = {
+    "users": seed_users_section,
+    "whitelist": seed_whitelist_section,
+}
 
 
 def _parse_toml(path: Path, raw: bytes) -> Any:
@@ -202,4 +243,18 @@ async def seed_from_file(ctx: AppContext) -> list[SeededAccount]:
     accounts: list[SeededAccount] = []
     for section, value in data.items():
         accounts.extend(await SEED_FILE_SECTIONS[section](ctx, ctx.default_application.id, value))
+    return accounts
+
+
+SeedHook = Callable[["AppContext"], Awaitable[Sequence[SeededAccount]]]
+
+# Run in order at every start-up.
+SEED_HOOKS: tuple[SeedHook, ...] = (seed_demo_accounts, seed_from_file)
+
+
+async def run_seed_hooks(ctx: AppContext, hooks: Sequence[SeedHook]) -> list[SeededAccount]:
+    """Run ``hooks`` in order and collect what they report."""
+    accounts: list[SeededAccount] = []
+    for hook in hooks:
+        accounts.extend(await hook(ctx))
     return accounts

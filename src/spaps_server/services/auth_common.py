@@ -1,0 +1,142 @@
+"""What the sign-in services share: the caller as plain values, the auth settings, the rate
+limits with their metric, the sign-in counters, and the one rule that names a wallet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.error_codes import ErrorCode
+from ..domain.errors import InvalidError, RateLimitedError
+from ..security.errors import (
+    InvalidWalletAddressError,
+    RateLimitExceededError,
+    UnsupportedChainError,
+)
+from ..security.ratelimit import RateLimiter, RateLimitRule
+from ..security.wallets import canonical_chain, normalize_address, resolve_chain
+from .metrics import MetricsRegistry
+
+DEFAULT_TIER = "basic"
+DEFAULT_ROLE = "user"
+TOKEN_TYPE = "Bearer"
+
+
+def dev_auth_rules() -> dict[str, RateLimitRule]:
+    """The server's default limits: generous for development (tests and scripts sign in a
+    lot from one address) yet real. Per-account login counts *failed* attempts only."""
+    minute, quarter, hour = 60.0, 900.0, 3600.0
+    return {
+        "login:ip": RateLimitRule(300, minute),
+        "login:acct": RateLimitRule(20, quarter),
+        "register:ip": RateLimitRule(200, hour),
+        "register:acct": RateLimitRule(10, hour),
+        "magic-link:ip": RateLimitRule(60, quarter),
+        "magic-link:acct": RateLimitRule(10, quarter),
+        "password-reset:ip": RateLimitRule(60, quarter),
+        "password-reset:acct": RateLimitRule(10, quarter),
+        "nonce:ip": RateLimitRule(300, minute),
+        "wallet-sign-in:ip": RateLimitRule(300, minute),
+        "wallet-sign-in:acct": RateLimitRule(20, quarter),
+    }
+
+
+def build_rate_limiter(overrides: tuple[tuple[str, int, float], ...] = ()) -> RateLimiter:
+    """A limiter with :func:`dev_auth_rules` and the configured overrides."""
+    rules = dev_auth_rules()
+    for bucket, limit, window in overrides:
+        rules[bucket] = RateLimitRule(limit, window)
+    return RateLimiter(rules)
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Who is calling, as plain values (for session rows and per-IP limits)."""
+
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Behaviour switches of the auth flows."""
+
+    base_url: str
+    require_email_confirmation: bool = False
+
+
+class AuthMetrics:
+    """The sign-in counters, registered once and shared by every sign-in service."""
+
+    def __init__(self, metrics: MetricsRegistry) -> None:
+        self.sign_ins = metrics.counter(
+            "spaps_auth_sign_ins_total",
+            "Sign-in attempts by method and outcome",
+            ("method", "outcome"),
+        )
+        self.refreshes = metrics.counter(
+            "spaps_auth_refreshes_total", "Refresh-token exchanges by outcome", ("outcome",)
+        )
+        self.reuse = metrics.counter(
+            "spaps_auth_refresh_reuse_total",
+            "Spent refresh tokens presented again (the session was revoked)",
+        )
+        self.rate_limited = metrics.counter(
+            "spaps_auth_rate_limited_total", "Requests refused by a rate limit", ("bucket",)
+        )
+        self.registrations = metrics.counter(
+            "spaps_auth_registrations_total", "Accounts created by method", ("method",)
+        )
+
+
+class AuthLimits:
+    """The rate limits of the sign-in flows: buckets are ``<flow>:ip`` and ``<flow>:acct``.
+    A refusal is 429 ``RATE_LIMITED`` with ``retry_after_seconds`` and is counted."""
+
+    def __init__(self, limiter: RateLimiter, metrics: AuthMetrics) -> None:
+        self._limiter = limiter
+        self._refused = metrics.rate_limited
+
+    def enforce(self, bucket: str, subject: str) -> None:
+        """Count one attempt against ``bucket`` for ``subject``; refuse it over the limit."""
+        try:
+            self._limiter.enforce(f"{bucket}:{subject}")
+        except RateLimitExceededError as exc:
+            self._refused.inc(bucket=bucket)
+            raise RateLimitedError(
+                "Too many attempts. Please try again later.",
+                code=exc.code,
+                retry_after_seconds=exc.retry_after_seconds,
+            ) from None
+
+    def peek(self, bucket: str, subject: str) -> None:
+        """Refuse when ``bucket`` is already exhausted for ``subject``, counting nothing."""
+        decision = self._limiter.peek(f"{bucket}:{subject}")
+        if not decision.allowed:
+            self._refused.inc(bucket=bucket)
+            raise RateLimitedError(
+                "Too many attempts. Please try again later.",
+                code=ErrorCode.RATE_LIMITED,
+                retry_after_seconds=decision.retry_after_seconds,
+            )
+
+    def enforce_ip(self, flow: str, client: ClientInfo) -> None:
+        """:meth:`enforce` on ``<flow>:ip`` for the caller's address."""
+        self.enforce(f"{flow}:ip", client.ip_address or "unknown")
+
+    def hit(self, bucket: str, subject: str) -> None:
+        """Count a failed attempt without refusing it (the next one may be refused)."""
+        self._limiter.hit(f"{bucket}:{subject}")
+
+    def reset(self, bucket: str, subject: str) -> None:
+        """Forget the attempts of ``subject`` (after a success)."""
+        self._limiter.reset(f"{bucket}:{subject}")
+
+
+def wallet_identity(wallet_address: str, chain: str | None) -> tuple[str, str]:
+    """``(canonical chain, normalised address)`` of a wallet; the chain is guessed from the
+    address when not given. 400 ``UNSUPPORTED_CHAIN`` or ``INVALID_WALLET_ADDRESS``."""
+    try:
+        canonical = canonical_chain(chain) if chain else resolve_chain(None, wallet_address)
+        return canonical, normalize_address(canonical, wallet_address.strip())
+    except (UnsupportedChainError, InvalidWalletAddressError) as exc:
+        raise InvalidError(exc.message, code=exc.code) from None
