@@ -236,15 +236,19 @@ async def test_sqlite_reads_reuse_pooled_connections(sqlite_target: DbTarget):
 async def test_sqlite_read_holds_no_lock_against_a_writer(sqlite_target: DbTarget):
     async with serve_in_process(sqlite_target.config()) as (app, _http):
         db: Database = app.state.context.db
+        name_query = sa.text("SELECT name FROM applications WHERE is_default")
         async with db.read() as reader:
-            await reader.execute(sa.text("SELECT count(*) FROM applications"))
+            before = (await reader.execute(name_query)).scalar_one()
             # A writer can commit while the read unit of work is still open ...
             async with db.begin() as writer:
-                await writer.execute(
-                    sa.text("UPDATE applications SET name = name WHERE is_default")
+                renamed = await writer.execute(
+                    sa.text("UPDATE applications SET name = :name WHERE is_default"),
+                    {"name": "Renamed while read"},
                 )
-            # ... and the reader's next statement sees committed data.
-            await reader.execute(sa.text("SELECT count(*) FROM applications"))
+            assert renamed.rowcount == 1
+            # ... and the reader's next statement sees the committed change.
+            assert (await reader.execute(name_query)).scalar_one() == "Renamed while read"
+        assert before != "Renamed while read"
 
 
 # --- verified-token cache --------------------------------------------------------------

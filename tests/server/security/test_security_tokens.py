@@ -308,12 +308,24 @@ def test_verifier_built_from_jwks_alone(signer: TokenSigner, clock: FakeClock) -
 
 
 def test_verifier_with_several_keys_picks_by_kid(clock: FakeClock) -> None:
-    old = TokenSigner(generate_signing_key_pem(), clock=clock)
+    old_pem = generate_signing_key_pem()
+    old = TokenSigner(old_pem, clock=clock)
     new = TokenSigner(generate_signing_key_pem(), clock=clock)
     jwks = {"keys": old.jwks()["keys"] + new.jwks()["keys"]}
     verifier = AccessTokenVerifier.from_jwks(jwks, clock=clock)
-    verifier.verify(issue(old))
-    verifier.verify(issue(new))
+    assert verifier.verify(issue(old, user_id="user_old")).user_id == "user_old"
+    assert verifier.verify(issue(new, user_id="user_new")).user_id == "user_new"
+    # The key is the one the header's kid names, not any key that happens to verify: a
+    # token validly signed by old's key but labelled with new's kid is refused.
+    payload = jwt.decode(issue(old), options={"verify_signature": False})
+    relabelled = jwt.encode(
+        payload,
+        load_signing_key(old_pem),
+        algorithm="EdDSA",
+        headers={"kid": new.kid, "typ": "at+jwt"},
+    )
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(relabelled)
 
 
 def test_from_jwks_skips_unusable_and_mislabelled_keys(signer: TokenSigner) -> None:
