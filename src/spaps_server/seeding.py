@@ -21,7 +21,8 @@ a list of::
 
 ``password`` may be omitted (the user then signs in by magic link or wallet); an e-mail is
 required unless the user has wallets. ``whitelist`` is a list of ``{email, tier?,
-bypass_payment?, metadata?}`` objects (defaults: premium, true, ``{}``).
+bypass_payment?, metadata?}`` objects (defaults: premium, true, ``{}``); ``products`` is
+described in :mod:`spaps_server.services.payments.seed`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from .domain.errors import DomainError, InvalidError
 from .services.auth_common import wallet_identity
+from .services.payments.seed import seed_default_payments
 
 if TYPE_CHECKING:
     from .context import AppContext
@@ -181,9 +183,23 @@ async def seed_whitelist_section(
     return []
 
 
+async def seed_products_section(
+    ctx: AppContext, application_id: str, value: Any
+) -> builtins.list[SeededAccount]:
+    """The ``products`` section of a seed file (created if missing, at every start)."""
+    if not isinstance(value, list):
+        raise SeedFileError("'products' must be a list of objects")
+    try:
+        await ctx.payments.catalog.ensure_products(application_id, value)
+    except DomainError as exc:
+        raise SeedFileError(f"products: {exc.message}") from None
+    return []
+
+
 SEED_FILE_SECTIONS: dict[str, SeedSectionHandler] = {
     "users": seed_users_section,
     "whitelist": seed_whitelist_section,
+    "products": seed_products_section,
 }
 
 
@@ -248,8 +264,19 @@ async def seed_from_file(ctx: AppContext) -> list[SeededAccount]:
 
 SeedHook = Callable[["AppContext"], Awaitable[Sequence[SeededAccount]]]
 
+
+async def seed_payments(ctx: AppContext) -> list[SeededAccount]:
+    """The payments simulator's default catalogue and the demo user's billing objects
+    (unless seeding is off); they are not accounts, so nothing is reported."""
+    if ctx.config.seed:
+        await seed_default_payments(
+            ctx.db, ctx.payments, ctx.accounts.repository, ctx.default_application.id
+        )
+    return []
+
+
 # Run in order at every start-up.
-SEED_HOOKS: tuple[SeedHook, ...] = (seed_demo_accounts, seed_from_file)
+SEED_HOOKS: tuple[SeedHook, ...] = (seed_demo_accounts, seed_from_file, seed_payments)
 
 
 async def run_seed_hooks(ctx: AppContext, hooks: Sequence[SeedHook]) -> list[SeededAccount]:

@@ -110,8 +110,5 @@ class ErrorCode(str, enum.Enum):
     USAGE_LIMIT_EXCEEDED = "USAGE_LIMIT_EXCEEDED"
     SECURE_MESSAGE_LIST_FAILED = "SECURE_MESSAGE_LIST_FAILED"
 
-    # Access tokens (bearer authentication).
-    TOKEN_EXPIRED = "TOKEN_EXPIRED"
-
     def __str__(self) -> str:
         return self.value

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import DomainError, NotFoundError
 from ..domain.payments import CheckoutSession, CheckoutStatus, Payment
 from ..http.deps import Ctx
@@ -214,7 +215,13 @@ async def submit_authentication(session_id: str, request: Request, ctx: Ctx) -> 
     return _after_payment(result)
 
 
-@router.get("/checkout/{session_id}/cancel", summary="Leave the checkout page")
+@router.get(
+    "/checkout/{session_id}/cancel",
+    summary="Leave the checkout page",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: {"description": "Redirect to the session's cancel_url (no body)"}},
+)
 async def cancel_checkout(session_id: str, ctx: Ctx) -> Response:
     """303 to the session's ``cancel_url``; the session stays open."""
     session = await ctx.payments.checkout.find(session_id)
@@ -264,7 +271,7 @@ async def invoice_page(invoice_id: str, ctx: Ctx) -> HTMLResponse:
     """The invoice of a successful charge (a charge's ``invoice_pdf``); 404 otherwise."""
     payment = await ctx.payments.billing.payments.by_invoice(invoice_id)
     if payment is None:
-        raise NotFoundError(f"Invoice {invoice_id} not found", code="NOT_FOUND")
+        raise NotFoundError(f"Invoice {invoice_id} not found", code=ErrorCode.NOT_FOUND)
     session = (
         await ctx.payments.checkout.repository.get(payment.checkout_session_id)
         if payment.checkout_session_id

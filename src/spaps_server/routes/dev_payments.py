@@ -12,13 +12,13 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
+from ..domain.clock import iso_or_none
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import PaymentRequiredError
 from ..http.deps import Ctx
 from ..http.envelopes import Envelope, EnvelopeJSONResponse, ok
 from ..http.pages import esc, page
 from ..services.payments.checkout import PayResult, PayStatus
-from .payments import iso
 
 router = APIRouter(tags=["developer pages"])
 
@@ -147,7 +147,7 @@ async def payments_page(ctx: Ctx) -> HTMLResponse:
             esc(s.customer_email or "")
             + (" <span class='badge'>guest</span>" if s.is_guest else ""),
             _money(s.amount_total, s.currency),
-            esc(iso(s.expires_at)),
+            esc(iso_or_none(s.expires_at)),
         )
         for s in sessions
     ]
@@ -157,7 +157,7 @@ async def payments_page(ctx: Ctx) -> HTMLResponse:
             esc(s.status.value) + (" (cancels at period end)" if s.cancel_at_period_end else ""),
             f"<code>{esc(s.price_id)}</code>",
             esc(s.customer_email or s.user_id or ""),
-            esc(iso(s.current_period_end)),
+            esc(iso_or_none(s.current_period_end)),
         )
         for s in subs
     ]
@@ -171,7 +171,7 @@ async def payments_page(ctx: Ctx) -> HTMLResponse:
             f"<a href='/invoices/{esc(c.invoice_id)}'>{esc(c.invoice_id)}</a>"
             if c.invoice_id
             else "",
-            esc(iso(c.created_at)),
+            esc(iso_or_none(c.created_at)),
         )
         for c in charges
     ]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from ..context import AppContext
+from ..domain.clock import iso_or_none
 from ..domain.payments import CheckoutSession, Payment, Price, Product, Subscription
 from ..http.deps import Ctx, CurrentPrincipal
 from ..http.envelopes import Envelope, ok
@@ -28,11 +29,6 @@ router = APIRouter(prefix="/api/payments", tags=["payments"])
 def unix(value: datetime | None) -> int | None:
     """Unix seconds, as Stripe's objects carry them."""
     return int(value.timestamp()) if value is not None else None
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO-8601 UTC with a ``Z``."""
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 async def run_idempotent(
@@ -175,7 +171,7 @@ def product_out(product: Product, *, include_prices: bool = True) -> dict[str, A
             if default
             else None
         ),
-        "created_at": iso(product.created_at),
+        "created_at": iso_or_none(product.created_at),
     }
 
 
@@ -243,7 +239,7 @@ def checkout_created_out(ctx: AppContext, session: CheckoutSession) -> dict[str,
     return {
         "session_id": session.id,
         "checkout_url": url,
-        "expires_at": iso(session.expires_at),
+        "expires_at": iso_or_none(session.expires_at),
         "id": session.id,
         "url": url,
     }

@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from ..context import AppContext
+from ..domain.clock import iso_or_none
 from ..domain.payments import CheckoutSession, Subscription
 from ..http.deps import Ctx, CurrentApplication, CurrentPrincipal
 from ..http.envelopes import Envelope, EnvelopeJSONResponse, ok
-from ..services.auth import ClientInfo
+from ..services.auth_common import ClientInfo
 from .payments import (
     PaymentOut,
     ProductOut,
     SubscriptionOut,
-    iso,
     payment_out,
     product_out,
     run_idempotent,
@@ -503,8 +503,8 @@ async def list_guest_checkout_sessions(
                     "customer_email": s.customer_email,
                     "currency": s.currency,
                     "amount_total": s.amount_total,
-                    "created_at": iso(s.created_at),
-                    "expires_at": iso(s.expires_at),
+                    "created_at": iso_or_none(s.created_at),
+                    "expires_at": iso_or_none(s.expires_at),
                 }
                 for s in sessions
             ],

@@ -1,7 +1,7 @@
 """The offline payments simulator: catalogue, checkout, subscriptions and charges.
 
 :class:`PaymentsServices` bundles the services (``ctx.payments``); :func:`build_payments`
-wires them. Importing this package registers the seed file's ``products`` section.
+wires them. Their seed data is :mod:`.seed`, run by ``spaps_server.seeding``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import dataclasses
 
 from ...domain.clock import Clock
 from ...storage.database import Database
-from ..auth import AuthService
 from ..metrics import Counter, MetricsRegistry
-from . import seed as _seed  # noqa: F401  (registers the ``products`` seed-file section)
+from ..one_time_links import OneTimeLinkService
+from ..users import UserAccounts
 from .billing import BillingService
 from .catalog import CatalogService
 from .checkout import CheckoutService
@@ -38,12 +38,20 @@ class PaymentsServices:
 
 
 def build_payments(
-    db: Database, clock: Clock, metrics: MetricsRegistry, auth: AuthService, *, base_url: str
+    db: Database,
+    clock: Clock,
+    metrics: MetricsRegistry,
+    accounts: UserAccounts,
+    links: OneTimeLinkService,
+    *,
+    base_url: str,
 ) -> PaymentsServices:
     """Build the catalogue, billing and checkout services."""
     catalog = CatalogService(db, clock)
     billing = BillingService(db, clock, metrics, catalog)
-    checkout = CheckoutService(db, clock, metrics, catalog, billing, auth, base_url=base_url)
+    checkout = CheckoutService(
+        db, clock, metrics, catalog, billing, accounts, links, base_url=base_url
+    )
     replays = metrics.counter(
         "spaps_payments_idempotent_replays_total",
         "Payment requests answered by replaying the response stored for their Idempotency-Key",

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ...domain.clock import Clock
+from ...domain.email import normalize_email
 from ...domain.error_codes import ErrorCode
 from ...domain.errors import ConflictError, InvalidError, NotFoundError
 from ...domain.ids import new_id
@@ -33,9 +34,10 @@ from ...domain.payments import (
 from ...storage.database import Database
 from ...storage.payments import CheckoutRepository
 from ...storage.users import UsersRepository
-from ..auth import AuthService, ClientInfo
+from ..auth_common import ClientInfo
 from ..metrics import MetricsRegistry
-from ..whitelist import normalize_email
+from ..one_time_links import OneTimeLinkService
+from ..users import UserAccounts
 from .billing import BillingService, CardUsed
 from .cards import AUTHENTICATION_FAILED, CardCheck, CardOutcome, Decline, check_card
 from .catalog import MAX_PAGE_SIZE, CatalogService
@@ -131,7 +133,8 @@ class CheckoutService:
         metrics: MetricsRegistry,
         catalog: CatalogService,
         billing: BillingService,
-        auth: AuthService,
+        accounts: UserAccounts,
+        links: OneTimeLinkService,
         *,
         base_url: str,
         lifetime: timedelta = DEFAULT_LIFETIME,
@@ -140,7 +143,8 @@ class CheckoutService:
         self._clock = clock
         self._catalog = catalog
         self._billing = billing
-        self._auth = auth
+        self._accounts = accounts
+        self._links = links
         self._users = UsersRepository(db)
         self.repository = CheckoutRepository(db)
         self.base_url = base_url.rstrip("/")
@@ -610,7 +614,7 @@ class CheckoutService:
                         "A password or send_magic_link is needed to create the account",
                         code=ErrorCode.VALIDATION_ERROR,
                     )
-                user = await self._auth.create_user(
+                user = await self._accounts.create_user(
                     application_id, email=address, password=password or None, conn=conn
                 )
                 created = True
@@ -630,7 +634,7 @@ class CheckoutService:
                 )
         sent = False
         if send_magic_link:
-            await self._auth.send_magic_link(application_id, email=address, client=client)
+            await self._links.send_magic_link(application_id, email=address, client=client)
             sent = True
         message = (
             "Account created and checkout linked"

@@ -16,22 +16,23 @@ README's examples use, and ``user@example.com`` the objects they look up:
 
 Each object is created only if missing, so a restart keeps what a program changed.
 
-A seed file's ``products`` section is a list of product objects (``spaps products create``'s
-fields: ``id``, ``name``, ``description``, ``category``, ``tier``, ``images``, ``metadata``,
-``active``, ``prices: [{id, unit_amount, currency, interval, interval_count, nickname}]``).
+``spaps_server.seeding`` runs :func:`seed_default_payments` at start-up and hands a seed
+file's ``products`` section to the catalogue. That section is a list of product objects
+(``spaps products create``'s fields: ``id``, ``name``, ``description``, ``category``,
+``tier``, ``images``, ``metadata``, ``active``, ``prices: [{id, unit_amount, currency,
+interval, interval_count, nickname}]``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...domain.errors import DomainError
 from ...domain.payments import LineItem
-from ..seed_users import SEED_FILE_SECTIONS, SeedFileError
-from ..seeding import SeededAccount
+from ...storage.database import Database
+from ...storage.users import UsersRepository
 
 if TYPE_CHECKING:
-    from ...context import AppContext
+    from . import PaymentsServices
 
 SEED_USER = "user@example.com"
 
@@ -87,19 +88,17 @@ DEFAULT_PRODUCTS: tuple[dict[str, Any], ...] = (
 )
 
 
-async def seed_default_payments(ctx: AppContext) -> list[SeededAccount]:
-    """The default catalogue and ``user@example.com``'s billing objects (see the module
-    documentation); nothing with ``--no-seed``."""
-    if not ctx.config.seed:
-        return []
-    app_id = ctx.default_application.id
-    payments = ctx.payments
+async def seed_default_payments(
+    db: Database, payments: PaymentsServices, users: UsersRepository, app_id: str
+) -> None:
+    """The default catalogue and ``user@example.com``'s billing objects in ``app_id`` (see
+    the module documentation)."""
     await payments.catalog.ensure_products(app_id, DEFAULT_PRODUCTS)
-    user = await ctx.auth.users.get_by_email(app_id, SEED_USER)
+    user = await users.get_by_email(app_id, SEED_USER)
     if user is None:
-        return []
+        return
     billing, checkout = payments.billing, payments.checkout
-    async with ctx.db.begin() as conn:
+    async with db.begin() as conn:
         if await billing.subscriptions.get(app_id, "sub_123", conn=conn) is None:
             price, product = await payments.catalog.get_price(app_id, "price_123", conn=conn)
             item = LineItem(
@@ -152,20 +151,3 @@ async def seed_default_payments(ctx: AppContext) -> list[SeededAccount]:
                 session_id="cs_test_123",
                 conn=conn,
             )
-    return []
-
-
-async def seed_products_section(
-    ctx: AppContext, application_id: str, value: Any
-) -> list[SeededAccount]:
-    """The ``products`` section of a seed file (created if missing, at every start)."""
-    if not isinstance(value, list):
-        raise SeedFileError("'products' must be a list of objects")
-    try:
-        await ctx.payments.catalog.ensure_products(application_id, value)
-    except DomainError as exc:
-        raise SeedFileError(f"products: {exc.message}") from None
-    return []
-
-
-SEED_FILE_SECTIONS["products"] = seed_products_section
