@@ -25,6 +25,7 @@ import uvicorn
 from .app import create_app
 from .config import DataDirError, ServerConfig, SmtpSettings, parse_rate_limit, parse_rate_limits
 from .context import AppContext, open_context, open_database
+from .domain.clock import iso_or_none
 from .domain.errors import DomainError
 from .http.access_log import install_access_log_redaction
 from .seeding import SeedFileError
@@ -252,10 +253,6 @@ def run_local(args: argparse.Namespace) -> int:
 # --- spaps apps --------------------------------------------------------------------------
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 async def _apps(args: argparse.Namespace) -> int:
     config = _config_from(args)
     try:
@@ -278,7 +275,9 @@ async def _apps(args: argparse.Namespace) -> int:
             app = await service.revoke(args.name)
             if args.json:
                 print(
-                    json.dumps({"id": app.id, "name": app.name, "revoked_at": _iso(app.revoked_at)})
+                    json.dumps(
+                        {"id": app.id, "name": app.name, "revoked_at": iso_or_none(app.revoked_at)}
+                    )
                 )
             else:
                 print(f"Revoked application {app.name} ({app.id}) and its API keys")
@@ -288,10 +287,10 @@ async def _apps(args: argparse.Namespace) -> int:
                     "id": app.id,
                     "name": app.name,
                     "default": app.is_default,
-                    "created_at": _iso(app.created_at),
-                    "revoked_at": _iso(app.revoked_at),
+                    "created_at": iso_or_none(app.created_at),
+                    "revoked_at": iso_or_none(app.revoked_at),
                     "keys": [
-                        {"id": k.id, "prefix": k.prefix, "revoked_at": _iso(k.revoked_at)}
+                        {"id": k.id, "prefix": k.prefix, "revoked_at": iso_or_none(k.revoked_at)}
                         for k in keys
                     ],
                 }

@@ -9,7 +9,7 @@ import pytest
 
 from spaps_server.app import create_app
 from spaps_server.config import ServerConfig
-from spaps_server.domain.email import is_email, normalize_email
+from spaps_server.domain.emails import is_email, normalize_email
 from spaps_server.domain.errors import InvalidError
 from spaps_server.schemas.base import Envelope, Omittable, WireModel, wire_json
 

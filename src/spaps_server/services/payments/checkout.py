@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ...domain.clock import Clock
-from ...domain.email import normalize_email
+from ...domain.emails import normalize_email
 from ...domain.error_codes import ErrorCode
 from ...domain.errors import ConflictError, InvalidError, NotFoundError
 from ...domain.ids import new_id
