@@ -1,7 +1,9 @@
-"""The synchronous transport: an :class:`httpx.Client` that retries and reports to hooks.
+"""Retry and logging settings, the default logging hooks, and :class:`RetryClient`.
 
-The retry decisions live in :mod:`spaps_client._retry`; this module only runs the loop with
-blocking sleeps. :mod:`spaps_client.http_async` is its asyncio twin.
+SDK clients retry in their own request loop (:mod:`spaps_client._engine`) whatever httpx
+client they use; :class:`RetryClient` is the same policy for code that uses httpx directly
+(and the import path of the published client). :mod:`spaps_client.http_async` is its asyncio
+twin.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import httpx
 
 from ._redact import redact_error, redact_url
-from ._retry import LoggingHooks, RetryConfig, RetryPlanner
+from ._retry import ENGINE_DRIVEN, LoggingHooks, RetryConfig, RetryPlanner
 
 __all__ = ["LoggingHooks", "RetryClient", "RetryConfig", "default_logging_hooks"]
 
@@ -101,6 +103,13 @@ class RetryClient(httpx.Client):
         self._clock = clock
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        """Send ``request``, retrying per :attr:`retry_config` and calling the hooks.
+
+        A request sent by an SDK client is already retried (and logged) by the SDK's request
+        loop under the client's own policy, so it goes out once here.
+        """
+        if request.extensions.get(ENGINE_DRIVEN):
+            return super().send(request, **kwargs)
         hooks = self.logging_hooks
         if hooks.on_request:
             hooks.on_request(request)

@@ -310,10 +310,8 @@ def test_errors_from_secret_bodies_hide_secrets(scripted: type[ScriptedTransport
 
 def test_transport_errors_hide_secrets(scripted: type[ScriptedTransport]) -> None:
     transport = scripted(httpx.ConnectError(f"could not connect for token={MAGIC}"))
-    with RetryClient(
-        base_url="https://h.example.com", transport=transport, retry_config={"max_attempts": 1}
-    ) as http:
-        engine = SyncEngine(http, api_key=API_KEY)
+    with httpx.Client(base_url="https://h.example.com", transport=transport) as http:
+        engine = SyncEngine(http, api_key=API_KEY, retry_config=RetryConfig(max_attempts=1))
         operation: Operation[None] = Operation(
             method="GET",
             path="/api/auth/verify-magic-link",
