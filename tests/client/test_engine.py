@@ -14,6 +14,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
+from spaps_client import ErrorCode
 from spaps_client._engine import (
     USER_AGENT,
     AsyncEngine,
@@ -31,7 +32,9 @@ from spaps_client.errors import (
     AuthError,
     MalformedResponseError,
     MissingAccessTokenError,
+    PermissionDeniedError,
     SessionError,
+    SessionPermissionDeniedError,
     SpapsConnectionError,
     SpapsError,
     SpapsTimeoutError,
@@ -363,7 +366,10 @@ def test_http_error_maps_to_the_domain_class(run: EngineRunner) -> None:
     with pytest.raises(SessionError) as info:
         run(op(), response)
     error = info.value
-    assert type(error) is SessionError
+    # Both the domain and the status class: ``except PermissionDeniedError`` catches it too.
+    assert type(error) is SessionPermissionDeniedError
+    assert isinstance(error, PermissionDeniedError)
+    assert error.error_code == ErrorCode.SESSION_REVOKED
     assert (error.status_code, error.error_code, str(error)) == (403, "SESSION_REVOKED", "Revoked")
     assert error.request_id == "req_session_validate"
 
