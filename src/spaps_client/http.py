@@ -26,9 +26,11 @@ logger = logging.getLogger("spaps_client.http")
 def default_logging_hooks(log: logging.Logger | None = None) -> LoggingHooks:
     """Hooks that log each request to ``spaps_client.http`` with secrets masked.
 
-    Records carry ``method``, ``url`` (secret query values masked), ``status``, ``elapsed``,
-    ``attempt``, ``request_id`` and, for failures, ``error`` (the exception type and message).
-    Headers and bodies are never logged.
+    Records carry ``method``, ``path``, ``url`` (secret query values masked), ``status``,
+    ``elapsed`` (seconds) and ``duration_ms``, ``attempt``, ``request_id`` and, for failures,
+    ``error`` (the exception type and message). Headers and bodies are never logged. The
+    message itself reads ``HTTP response`` etc., so log queries can match it; add the fields to
+    your formatter, e.g. ``"%(message)s %(method)s %(path)s %(status)s %(duration_ms)s"``.
 
     Example:
         >>> spaps = SpapsClient(logging_hooks=default_logging_hooks())
@@ -37,7 +39,12 @@ def default_logging_hooks(log: logging.Logger | None = None) -> LoggingHooks:
 
     def on_request(request: httpx.Request) -> None:
         target.debug(
-            "HTTP request", extra={"method": request.method, "url": redact_url(request.url)}
+            "HTTP request",
+            extra={
+                "method": request.method,
+                "path": request.url.path,
+                "url": redact_url(request.url),
+            },
         )
 
     def on_response(
@@ -47,9 +54,11 @@ def default_logging_hooks(log: logging.Logger | None = None) -> LoggingHooks:
             "HTTP response",
             extra={
                 "method": request.method,
+                "path": request.url.path,
                 "url": redact_url(request.url),
                 "status": response.status_code,
                 "elapsed": elapsed,
+                "duration_ms": round(elapsed * 1000.0, 1),
                 "attempt": attempt,
                 "request_id": response.headers.get("x-request-id"),
             },
@@ -60,6 +69,7 @@ def default_logging_hooks(log: logging.Logger | None = None) -> LoggingHooks:
             "HTTP error",
             extra={
                 "method": request.method,
+                "path": request.url.path,
                 "url": redact_url(request.url),
                 "error": redact_error(request, exc),
                 "attempt": attempt,

@@ -20,6 +20,7 @@ from spaps_client import (
     AsyncSpapsClient,
     ConflictError,
     InternalServerError,
+    LoggingHooks,
     PaymentsError,
     RetryConfig,
     SessionsClient,
@@ -272,3 +273,42 @@ def test_setting_api_key_changes_the_header_sent(
     run(sessions.get_current_session())
     assert transport.requests[1].headers["X-API-Key"] == "key_rotated"
     assert transport.requests[0].headers["X-API-Key"] != "key_rotated"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_logging_hooks_see_every_attempt(
+    shape: str, scripted: type[ScriptedTransport], engine_time: FakeTime
+) -> None:
+    events: list[str] = []
+    hooks = LoggingHooks(
+        on_request=lambda request: events.append("request"),
+        on_response=lambda request, response, elapsed, attempt: events.append(
+            f"response({attempt}, {response.status_code})"
+        ),
+        on_error=lambda request, exc, attempt: events.append(f"error({attempt})"),
+        on_retry=lambda request, attempt: events.append(f"retry({attempt})"),
+    )
+    transport = scripted(
+        httpx.ConnectError("refused"), unavailable(), httpx.Response(200, json=SESSION)
+    )
+    clients = Clients(shape, transport)
+    if shape.startswith("borrowed"):
+        sync = shape.endswith("sync")
+        http: Any = (httpx.Client if sync else httpx.AsyncClient)(
+            base_url=BASE, transport=transport
+        )
+        owner: Any = (SpapsClient if sync else AsyncSpapsClient)(
+            http_client=http, retry_config=NO_JITTER, logging_hooks=hooks
+        )
+        owner.set_tokens(access_token="tok")
+        sessions = owner.sessions
+    else:
+        sync = shape.endswith("sync")
+        http = (httpx.Client if sync else httpx.AsyncClient)(base_url=BASE, transport=transport)
+        cls: Any = SessionsClient if sync else AsyncSessionsClient
+        sessions = cls(access_token="tok", client=http, retry_config=NO_JITTER, logging_hooks=hooks)
+    assert clients.shape == shape
+    run(sessions.get_current_session())
+    assert events == [
+        "request", "error(1)", "retry(2)", "response(2, 503)", "retry(3)", "response(3, 200)",
+    ]  # fmt: skip
