@@ -49,7 +49,15 @@ _export(
     "SpapsTimeoutError",
     "MalformedResponseError",
     "MissingAccessTokenError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitError",
+    "InternalServerError",
 )
+_export(".error_codes", "ErrorCode")
 _export(".resources.auth", "AuthClient", "AsyncAuthClient")
 _export(".resources.sessions", "SessionsClient", "AsyncSessionsClient")
 _export(".resources.payments", "PaymentsClient", "AsyncPaymentsClient")
@@ -180,12 +188,20 @@ if TYPE_CHECKING:
     from .client import SpapsClient as SpapsClient
     from .config import Settings as Settings
     from .config import create_http_client as create_http_client
+    from .error_codes import ErrorCode as ErrorCode
+    from .errors import AuthenticationError as AuthenticationError
     from .errors import AuthError as AuthError
+    from .errors import BadRequestError as BadRequestError
+    from .errors import ConflictError as ConflictError
     from .errors import CryptoPaymentsError as CryptoPaymentsError
+    from .errors import InternalServerError as InternalServerError
     from .errors import MalformedResponseError as MalformedResponseError
     from .errors import MetricsError as MetricsError
     from .errors import MissingAccessTokenError as MissingAccessTokenError
+    from .errors import NotFoundError as NotFoundError
     from .errors import PaymentsError as PaymentsError
+    from .errors import PermissionDeniedError as PermissionDeniedError
+    from .errors import RateLimitError as RateLimitError
     from .errors import SecureMessagesError as SecureMessagesError
     from .errors import SessionError as SessionError
     from .errors import SpapsConnectionError as SpapsConnectionError

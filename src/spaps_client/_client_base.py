@@ -1,60 +1,28 @@
-"""What ``SpapsClient`` and ``AsyncSpapsClient`` share: settings, token storage, one engine,
-and lazily created sub-clients bound to both."""
+"""What ``SpapsClient`` and ``AsyncSpapsClient`` share: settings, token storage, the engine
+options, and binding sub-clients to the one engine.
+
+Each client lists its sub-clients as ``functools.cached_property`` attributes (so
+``help(SpapsClient)`` shows every one); a sub-client is built on first access and needs no
+token to be created: the bearer token is read from the token storage when a call is made, so a
+reference kept from before a sign-in never sends a stale token.
+"""
 
 from __future__ import annotations
 
-import importlib
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar
 
 import httpx
 
 from ._resource import E
+from ._retry import LoggingHooks, RetryConfig
 from .config import Settings
+from .http import RetryClient
+from .http_async import RetryAsyncClient
 from .storage import InMemoryTokenStorage, StoredTokens, TokenStorage
 
-if TYPE_CHECKING:
-    from typing_extensions import Self
-
 R = TypeVar("R")
-
-
-class SubClient(Generic[R]):
-    """A sub-client attribute (``spaps.sessions``), imported and built on first access.
-
-    Sub-clients need no token to be created: the bearer token is read from the token storage
-    when a call is made, so a reference kept from before a sign-in never sends a stale token.
-    """
-
-    def __init__(self, module: str, name: str) -> None:
-        self._module = module
-        self._name = name
-        self._attr = name
-
-    def __set_name__(self, owner: type[Any], attr: str) -> None:
-        self._attr = attr
-
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
-
-    @overload
-    def __get__(self, instance: ClientBase[Any], owner: type[Any]) -> R: ...
-
-    def __get__(self, instance: ClientBase[Any] | None, owner: type[Any]) -> Any:
-        if instance is None:
-            return self
-        cache = instance._subclients
-        existing = cache.get(self._attr)
-        if existing is not None:
-            return existing
-        with instance._subclient_lock:
-            existing = cache.get(self._attr)
-            if existing is None:
-                cls = getattr(importlib.import_module(self._module, __package__), self._name)
-                existing = cache[self._attr] = instance._bind(cls)
-            return existing
 
 
 class ClientBase(Generic[E]):
@@ -76,20 +44,34 @@ class ClientBase(Generic[E]):
         self._token_storage: TokenStorage = (
             token_storage if token_storage is not None else InMemoryTokenStorage()
         )
-        self._subclients: dict[str, Any] = {}
-        self._subclient_lock = threading.Lock()
 
     def _engine_options(
-        self, http_client: httpx.Client | httpx.AsyncClient | None, auto_refresh: bool
+        self,
+        http_client: httpx.Client | httpx.AsyncClient | None,
+        auto_refresh: bool,
+        retry_config: RetryConfig | dict[str, Any] | None,
+        logging_hooks: LoggingHooks | dict[str, Any] | None,
     ) -> dict[str, Any]:
-        """Keyword arguments for the engine; a borrowed client must have a base URL."""
+        """Keyword arguments for the engine; a borrowed client must have a base URL.
+
+        The retry policy and hooks apply to any HTTP client. A borrowed ``RetryClient``
+        (``create_http_client``) lends its own when none is given here: the engine runs them,
+        and the ``RetryClient`` then sends each attempt once.
+        """
         if http_client is not None and not str(http_client.base_url):
             raise ValueError("http_client must have a base_url: SPAPS paths are relative")
+        if isinstance(http_client, (RetryClient, RetryAsyncClient)):
+            if retry_config is None:
+                retry_config = http_client.retry_config
+            if logging_hooks is None:
+                logging_hooks = http_client.logging_hooks
         return {
             "api_key": self.settings.api_key,
             "storage": self._token_storage,
             "auto_refresh": auto_refresh,
             "owns_http": http_client is None,
+            "retry_config": RetryConfig.coerce(retry_config),
+            "logging_hooks": LoggingHooks.coerce(logging_hooks),
         }
 
     def _bind(self, resource: Callable[..., R]) -> R:
@@ -143,6 +125,7 @@ class ClientBase(Generic[E]):
 
     @property
     def closed(self) -> bool:
+        """Whether ``close()`` / ``aclose()`` has been called."""
         return self._engine.closed
 
     def __repr__(self) -> str:

@@ -1,29 +1,53 @@
-"""The request engine: one description of each call (:class:`Operation`), run by a sync or
-an async engine.
+"""The request loop: how one :class:`~spaps_client._operation.Operation` becomes a result.
 
-An :class:`Operation` says everything about one endpoint call: method, path, query, body,
-which credentials it needs, and how to read the reply. It is built once per endpoint in
-``spaps_client.resources`` and run unchanged by :class:`SyncEngine` or :class:`AsyncEngine`.
-The engines add headers, resolve the bearer token at request time, refresh it when it is
-expired or rejected (single-flight), and turn transport failures into SPAPS errors.
+The loop is written once, as a generator (:meth:`_EngineCore.flow`) that does no I/O: it
+decides, and *yields* what it needs done: send this request (:class:`Send`), wait this long
+(:class:`Sleep`), refresh the stored tokens (:class:`Refresh`). :class:`SyncEngine` and
+:class:`AsyncEngine` are the two small drivers that carry those steps out, blocking or on
+asyncio; httpx's own ``Auth.auth_flow`` is built the same way.
+
+One call, in order (everything below happens in :meth:`_EngineCore.flow`):
+
+1. credentials are resolved (per-call override, sub-client token, storage) and the
+   idempotency key is fixed, once for every attempt;
+2. a stored token that expires within :data:`REFRESH_MARGIN_SECONDS` is refreshed first;
+3. attempts are sent under the :class:`~spaps_client.http.RetryConfig` policy: transport
+   errors and retryable statuses wait (backoff or ``Retry-After``, within the total deadline)
+   and try again, logging hooks see every attempt, and a transport error that ends the loop is
+   mapped to :class:`SpapsConnectionError` / :class:`SpapsTimeoutError` here;
+4. a 401 on a call that used a stored token refreshes once and runs step 3 again;
+5. the final response is parsed (success) or mapped to the domain's error class.
+
+The policy holds for any httpx client underneath: a plain ``httpx.Client`` passed by the
+caller retries exactly like the one the SDK builds.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import platform
 import threading
+import time
 import uuid
-import weakref
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from urllib.parse import quote
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
 
 from ._envelope import Reply, error_from_response
+from ._operation import (
+    NO_BODY,
+    Auth,
+    Credentials,
+    Endpoints,
+    Operation,
+    compact,
+    path,
+    query,
+)
+from ._retry import ENGINE_DRIVEN, LoggingHooks, RetryConfig, RetryPlanner
+from ._tokens import refresh_operation
 from ._version import __version__
 from .errors import (
     AuthError,
@@ -34,8 +58,20 @@ from .errors import (
 )
 from .storage import StoredTokens, TokenStorage
 
-if TYPE_CHECKING:
-    from .models.auth import TokenPair
+__all__ = [
+    "NO_BODY",
+    "REFRESH_MARGIN_SECONDS",
+    "USER_AGENT",
+    "AsyncEngine",
+    "Auth",
+    "Credentials",
+    "Endpoints",
+    "Operation",
+    "SyncEngine",
+    "compact",
+    "path",
+    "query",
+]
 
 T = TypeVar("T")
 
@@ -47,152 +83,46 @@ USER_AGENT = (
 REFRESH_MARGIN_SECONDS = 30.0
 
 
-class Auth(enum.Enum):
-    """Which credentials an operation sends."""
+@dataclass(frozen=True)
+class Send:
+    """Step: send ``request``; the flow resumes with the response or the ``httpx.HTTPError``."""
 
-    NONE = "none"  # no auth headers (metrics, health)
-    KEY = "key"  # X-API-Key only, never a bearer
-    BEARER = "bearer"  # X-API-Key and a required bearer token
-    OPTIONAL_BEARER = "optional_bearer"  # X-API-Key, plus the bearer when one is available
-
-
-def path(template: str, *values: str) -> str:
-    """Fill ``{}`` slots of ``template`` with percent-encoded values (a ``/`` stays in its
-    segment).
-
-    >>> path("/api/v1/whitelist/{}", "a/b@example.com")
-    '/api/v1/whitelist/a%2Fb%40example.com'
-    """
-    return template.format(*(quote(str(value), safe="") for value in values))
-
-
-def query(**values: Any) -> dict[str, str]:
-    """Query parameters with ``None`` dropped and booleans as ``true``/``false``."""
-    params: dict[str, str] = {}
-    for key, value in values.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            params[key] = "true" if value else "false"
-        else:
-            params[key] = str(value)
-    return params
-
-
-def compact(**values: Any) -> dict[str, Any]:
-    """A JSON body with the ``None`` values left out."""
-    return {key: value for key, value in values.items() if value is not None}
-
-
-class _NoBody:
-    """The ``json`` of an operation that sends no body (distinct from a JSON ``null``)."""
-
-    def __repr__(self) -> str:
-        return "NO_BODY"
-
-
-NO_BODY: Any = _NoBody()
+    request: httpx.Request
 
 
 @dataclass(frozen=True)
-class Operation(Generic[T]):
-    """One endpoint call, independent of the I/O flavour that will run it."""
+class Sleep:
+    """Step: wait ``seconds`` before the next attempt; the flow resumes with ``None``."""
 
-    method: str
-    path: str
-    parse: Callable[[Reply], T]
-    error: type[SpapsError]
-    auth: Auth = Auth.KEY
-    params: Mapping[str, str] | None = None
-    json: Any = NO_BODY
-    headers: Mapping[str, str] = field(default_factory=dict)
-    accept: str | None = None
-    access_token: str | None = None
-    missing_token_message: str = MissingAccessTokenError.default_message
-    idempotency_key: str | None = None
-    send_idempotency_key: bool = False
-    on_success: Callable[[T], None] | None = None
-    on_success_reply: Callable[[Reply], None] | None = None
+    seconds: float
 
 
 @dataclass(frozen=True)
-class Endpoints:
-    """Operation builders for one domain: its path prefix, its error class, and the message of
-    the error raised when a bearer call finds no token.
+class Refresh:
+    """Step: refresh the tokens that ``stale`` came from; the flow resumes with the new ones."""
 
-    >>> SESSIONS = Endpoints("/api/sessions", SessionError, "Access token is required ...")
-    >>> SESSIONS.bearer("GET", "/current", parse, access_token_override)
-    """
-
-    prefix: str
-    error: type[SpapsError]
-    missing_token_message: str = MissingAccessTokenError.default_message
-
-    def key(
-        self, method: str, route: str, parse: Callable[[Reply], T], **options: Any
-    ) -> Operation[T]:
-        """A call that sends the API key and never a bearer token."""
-        return Operation(method, self.prefix + route, parse, self.error, Auth.KEY, **options)
-
-    def bearer(
-        self,
-        method: str,
-        route: str,
-        parse: Callable[[Reply], T],
-        access_token: str | None,
-        *,
-        missing_token_message: str | None = None,
-        **options: Any,
-    ) -> Operation[T]:
-        """A call that needs the API key and a bearer token (``access_token`` overrides the
-        stored one)."""
-        return Operation(
-            method,
-            self.prefix + route,
-            parse,
-            self.error,
-            Auth.BEARER,
-            access_token=access_token,
-            missing_token_message=missing_token_message or self.missing_token_message,
-            **options,
-        )
+    stale: StoredTokens
 
 
-class Credentials:
-    """Where a sub-client's bearer token comes from, read at request time.
-
-    Precedence: a per-call ``access_token_override``, then a token set on the sub-client
-    (``client.access_token = ...``), then the shared token storage.
-    """
-
-    __slots__ = ("access_token", "storage")
-
-    def __init__(self, storage: TokenStorage | None = None, access_token: str | None = None):
-        self.storage = storage
-        self.access_token = access_token
-
-    def current(self) -> str | None:
-        if self.access_token:
-            return self.access_token
-        stored = self.storage.load() if self.storage is not None else None
-        return stored.access_token if stored and stored.access_token else None
-
-    def __repr__(self) -> str:
-        return f"Credentials(has_token={self.current() is not None})"
+Step = Send | Sleep | Refresh
 
 
 @dataclass
-class _Prepared:
-    """The per-call state shared by the two engines."""
+class _Call:
+    """What stays fixed across every attempt of one call."""
 
     operation: Operation[Any]
+    api_key: str
     token: str | None
     stored: StoredTokens | None
     idempotency_key: str | None
 
 
 class _EngineCore:
-    """Everything about running an operation that involves no waiting."""
+    """The request loop and everything about a call that involves no waiting."""
+
+    # The clock and sleep an engine uses unless given its own (tests replace these).
+    default_clock: Callable[[], float] = staticmethod(time.monotonic)
 
     def __init__(
         self,
@@ -202,18 +132,71 @@ class _EngineCore:
         storage: TokenStorage | None = None,
         auto_refresh: bool = True,
         owns_http: bool = False,
+        retry_config: RetryConfig | None = None,
+        logging_hooks: LoggingHooks | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.http = http
         self.api_key = api_key
         self.storage = storage
         self.auto_refresh = auto_refresh
         self.owns_http = owns_http
+        self.retry_config = retry_config if retry_config is not None else RetryConfig()
+        self.logging_hooks = logging_hooks if logging_hooks is not None else LoggingHooks()
+        self.clock = clock if clock is not None else type(self).default_clock
         self.closed = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self.http.base_url)!r}, api_key='***')"
 
-    def prepare(self, operation: Operation[Any], credentials: Credentials | None) -> _Prepared:
+    # --- the loop, written once -------------------------------------------------------------
+
+    def flow(
+        self, operation: Operation[T], credentials: Credentials | None
+    ) -> Generator[Step, Any, T]:
+        """Run ``operation`` as a sequence of steps for a driver to carry out."""
+        call = self._prepare(operation, credentials)
+        token = call.token
+        if self._should_refresh_first(call):
+            assert call.stored is not None
+            token = (yield Refresh(call.stored)).access_token
+        response = yield from self._attempts(call, token)
+        if self._should_refresh_after(call, response):
+            assert call.stored is not None
+            token = (yield Refresh(call.stored)).access_token
+            response = yield from self._attempts(call, token)
+        return self._finish(operation, response)
+
+    def _attempts(self, call: _Call, token: str | None) -> Generator[Step, Any, httpx.Response]:
+        """Send under the retry policy; return the last response or raise the mapped error."""
+        request = self._build_request(call, token)
+        hooks = self.logging_hooks
+        planner = RetryPlanner(self.retry_config, request, clock=self.clock)
+        if hooks.on_request:
+            hooks.on_request(request)
+        while True:
+            started = self.clock()
+            outcome: httpx.Response | httpx.HTTPError = yield Send(request)
+            if isinstance(outcome, httpx.HTTPError):
+                if hooks.on_error:
+                    hooks.on_error(request, outcome, planner.attempt)
+                delay = planner.next_delay(None, outcome)
+                if delay is None:
+                    raise self._transport_error(outcome, request) from outcome
+            else:
+                if hooks.on_response:
+                    hooks.on_response(request, outcome, self.clock() - started, planner.attempt)
+                delay = planner.next_delay(outcome)
+                if delay is None:
+                    return outcome
+            yield Sleep(delay)
+            attempt = planner.advance()
+            if hooks.on_retry:
+                hooks.on_retry(request, attempt)
+
+    # --- the decisions the loop makes -------------------------------------------------------
+
+    def _prepare(self, operation: Operation[Any], credentials: Credentials | None) -> _Call:
         token: str | None = None
         stored: StoredTokens | None = None
         if operation.auth in (Auth.BEARER, Auth.OPTIONAL_BEARER):
@@ -232,20 +215,22 @@ class _EngineCore:
         key = operation.idempotency_key
         if key is None and operation.send_idempotency_key:
             key = str(uuid.uuid4())
-        return _Prepared(operation, token, stored, key)
+        api_key = (credentials.api_key if credentials is not None else None) or self.api_key
+        return _Call(operation, api_key, token, stored, key)
 
-    def build_request(self, prepared: _Prepared, token: str | None) -> httpx.Request:
-        operation = prepared.operation
+    def _build_request(self, call: _Call, token: str | None) -> httpx.Request:
+        operation = call.operation
         headers: dict[str, str] = {"User-Agent": USER_AGENT}
         if operation.auth is not Auth.NONE:
-            headers["X-API-Key"] = self.api_key
+            headers["X-API-Key"] = call.api_key
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if operation.accept:
             headers["Accept"] = operation.accept
-        if prepared.idempotency_key is not None and operation.send_idempotency_key:
-            headers["Idempotency-Key"] = prepared.idempotency_key
+        if call.idempotency_key is not None and operation.send_idempotency_key:
+            headers["Idempotency-Key"] = call.idempotency_key
         headers.update(operation.headers)
+        extensions = {ENGINE_DRIVEN: True}
         if operation.json is not NO_BODY:
             return self.http.build_request(
                 operation.method,
@@ -253,13 +238,18 @@ class _EngineCore:
                 params=operation.params or None,
                 json=operation.json,
                 headers=headers,
+                extensions=extensions,
             )
         return self.http.build_request(
-            operation.method, operation.path, params=operation.params or None, headers=headers
+            operation.method,
+            operation.path,
+            params=operation.params or None,
+            headers=headers,
+            extensions=extensions,
         )
 
-    def should_refresh_first(self, prepared: _Prepared) -> bool:
-        stored = prepared.stored
+    def _should_refresh_first(self, call: _Call) -> bool:
+        stored = call.stored
         return (
             self.auto_refresh
             and stored is not None
@@ -267,8 +257,8 @@ class _EngineCore:
             and stored.expires_within(REFRESH_MARGIN_SECONDS)
         )
 
-    def should_refresh_after(self, prepared: _Prepared, response: httpx.Response) -> bool:
-        stored = prepared.stored
+    def _should_refresh_after(self, call: _Call, response: httpx.Response) -> bool:
+        stored = call.stored
         return (
             self.auto_refresh
             and response.status_code == 401
@@ -276,7 +266,7 @@ class _EngineCore:
             and bool(stored.refresh_token)
         )
 
-    def refresh_plan(self, stale: StoredTokens) -> StoredTokens | Operation[TokenPair]:
+    def _refresh_plan(self, stale: StoredTokens) -> StoredTokens | Operation[Any]:
         """Inside the refresh lock: the tokens someone else already refreshed, or the
         operation that refreshes ``stale``."""
         assert self.storage is not None
@@ -290,11 +280,9 @@ class _EngineCore:
         refresh_token = (current or stale).refresh_token
         if not refresh_token:
             raise AuthError("Session expired and no refresh token is stored", status_code=401)
-        from .resources.auth import refresh_operation
-
         return refresh_operation(refresh_token, self.storage)
 
-    def after_refresh(self) -> StoredTokens:
+    def _after_refresh(self) -> StoredTokens:
         assert self.storage is not None
         tokens = self.storage.load()
         if tokens is None or not tokens.access_token:
@@ -302,14 +290,22 @@ class _EngineCore:
         return tokens
 
     @staticmethod
-    def transport_error(exc: httpx.HTTPError, operation: Operation[Any]) -> SpapsError:
-        detail = f"{operation.method} {operation.path}: {type(exc).__name__}"
+    def _transport_error(exc: httpx.HTTPError, request: httpx.Request) -> SpapsError:
+        url = request.url
+        port = f":{url.port}" if url.port is not None else ""
+        # Origin and path only: a query string may carry a secret.
+        origin = f"{url.scheme}://{url.host}{port}"
+        detail = f"{request.method} {url.path}: {type(exc).__name__}"
         if isinstance(exc, httpx.TimeoutException):
-            return SpapsTimeoutError(f"{SpapsTimeoutError.default_message} ({detail})")
-        return SpapsConnectionError(f"{SpapsConnectionError.default_message} ({detail})")
+            return SpapsTimeoutError(
+                f"{SpapsTimeoutError.default_message} ({detail}) waiting for {origin}"
+            )
+        return SpapsConnectionError(
+            f"{SpapsConnectionError.default_message} at {origin} ({detail})"
+        )
 
     @staticmethod
-    def finish(operation: Operation[T], response: httpx.Response) -> T:
+    def _finish(operation: Operation[T], response: httpx.Response) -> T:
         if response.status_code >= 400:
             raise error_from_response(response, operation.error)
         reply = Reply(response, operation.error)
@@ -322,105 +318,126 @@ class _EngineCore:
 
 
 class SyncEngine(_EngineCore):
-    """Runs operations with a blocking :class:`httpx.Client`."""
+    """Carries out the steps of :meth:`flow` with a blocking :class:`httpx.Client`.
+
+    Thread-safe: concurrent calls that find the same stale token share one refresh.
+    """
 
     is_async = False
     http: httpx.Client
+    default_sleep: Callable[[float], None] = staticmethod(time.sleep)
 
-    def __init__(self, http: httpx.Client, **kwargs: Any) -> None:
-        super().__init__(http, **kwargs)
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(http, **options)
+        self.sleep = sleep if sleep is not None else type(self).default_sleep
         self._refresh_lock = threading.Lock()
 
     def run(self, operation: Operation[T], credentials: Credentials | None = None) -> T:
-        prepared = self.prepare(operation, credentials)
-        token = prepared.token
-        if self.should_refresh_first(prepared):
-            assert prepared.stored is not None
-            token = self.refresh(prepared.stored).access_token
-        response = self._send(prepared, token)
-        if self.should_refresh_after(prepared, response):
-            assert prepared.stored is not None
-            response.close()
-            token = self.refresh(prepared.stored).access_token
-            response = self._send(prepared, token)
-        return self.finish(operation, response)
+        """Run ``operation`` to its parsed result (or its error)."""
+        flow = self.flow(operation, credentials)
+        outcome: Any = None
+        while True:
+            try:
+                step = flow.send(outcome)
+            except StopIteration as finished:
+                result: T = finished.value
+                return result
+            if isinstance(step, Send):
+                outcome = self._send(step.request)
+            elif isinstance(step, Sleep):
+                self.sleep(step.seconds)
+                outcome = None
+            else:
+                outcome = self.refresh(step.stale)
 
-    def refresh(self, stale: StoredTokens) -> StoredTokens:
-        """Refresh once for everyone waiting on the same stale token."""
-        with self._refresh_lock:
-            plan = self.refresh_plan(stale)
-            if isinstance(plan, StoredTokens):
-                return plan
-            self.run(plan)
-            return self.after_refresh()
-
-    def _send(self, prepared: _Prepared, token: str | None) -> httpx.Response:
-        request = self.build_request(prepared, token)
+    def _send(self, request: httpx.Request) -> httpx.Response | httpx.HTTPError:
         try:
             return self.http.send(request)
         except httpx.HTTPError as exc:
-            raise self.transport_error(exc, prepared.operation) from exc
+            return exc
+
+    def refresh(self, stale: StoredTokens) -> StoredTokens:
+        """Refresh once for every thread waiting on the same stale token."""
+        with self._refresh_lock:
+            plan = self._refresh_plan(stale)
+            if isinstance(plan, StoredTokens):
+                return plan
+            self.run(plan)
+            return self._after_refresh()
 
     def close(self) -> None:
+        """Close the HTTP client if this engine owns it (idempotent)."""
         if not self.closed and self.owns_http:
             self.http.close()
         self.closed = True
 
 
 class AsyncEngine(_EngineCore):
-    """Runs operations with an :class:`httpx.AsyncClient`."""
+    """Carries out the steps of :meth:`flow` with an :class:`httpx.AsyncClient`.
+
+    Bound to one event loop, like the ``httpx.AsyncClient`` under it: concurrent tasks on that
+    loop share one refresh. Use one client per loop (and so per thread).
+    """
 
     is_async = True
     http: httpx.AsyncClient
+    default_sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
 
-    def __init__(self, http: httpx.AsyncClient, **kwargs: Any) -> None:
-        super().__init__(http, **kwargs)
-        # One lock per event loop (an asyncio.Lock is bound to the loop that first uses it),
-        # plus a thread lock so that loops in different threads do not refresh together.
-        self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._thread_lock = threading.Lock()
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(http, **options)
+        self.sleep = sleep if sleep is not None else type(self).default_sleep
+        # Created on first use: an asyncio.Lock belongs to the loop that first waits on it.
+        self._refresh_lock: asyncio.Lock | None = None
 
     async def run(self, operation: Operation[T], credentials: Credentials | None = None) -> T:
-        prepared = self.prepare(operation, credentials)
-        token = prepared.token
-        if self.should_refresh_first(prepared):
-            assert prepared.stored is not None
-            token = (await self.refresh(prepared.stored)).access_token
-        response = await self._send(prepared, token)
-        if self.should_refresh_after(prepared, response):
-            assert prepared.stored is not None
-            await response.aclose()
-            token = (await self.refresh(prepared.stored)).access_token
-            response = await self._send(prepared, token)
-        return self.finish(operation, response)
+        """Run ``operation`` to its parsed result (or its error)."""
+        flow = self.flow(operation, credentials)
+        outcome: Any = None
+        while True:
+            try:
+                step = flow.send(outcome)
+            except StopIteration as finished:
+                result: T = finished.value
+                return result
+            if isinstance(step, Send):
+                outcome = await self._send(step.request)
+            elif isinstance(step, Sleep):
+                await self.sleep(step.seconds)
+                outcome = None
+            else:
+                outcome = await self.refresh(step.stale)
 
-    def _loop_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        with self._thread_lock:
-            lock = self._loop_locks.get(loop)
-            if lock is None:
-                lock = self._loop_locks[loop] = asyncio.Lock()
-            return lock
-
-    async def refresh(self, stale: StoredTokens) -> StoredTokens:
-        """Refresh once for every task waiting on the same stale token."""
-        async with self._loop_lock():
-            plan = self.refresh_plan(stale)
-            if isinstance(plan, StoredTokens):
-                return plan
-            await self.run(plan)
-            return self.after_refresh()
-
-    async def _send(self, prepared: _Prepared, token: str | None) -> httpx.Response:
-        request = self.build_request(prepared, token)
+    async def _send(self, request: httpx.Request) -> httpx.Response | httpx.HTTPError:
         try:
             return await self.http.send(request)
         except httpx.HTTPError as exc:
-            raise self.transport_error(exc, prepared.operation) from exc
+            return exc
+
+    async def refresh(self, stale: StoredTokens) -> StoredTokens:
+        """Refresh once for every task waiting on the same stale token."""
+        if self._refresh_lock is None:
+            self._refresh_lock = asyncio.Lock()
+        async with self._refresh_lock:
+            plan = self._refresh_plan(stale)
+            if isinstance(plan, StoredTokens):
+                return plan
+            await self.run(plan)
+            return self._after_refresh()
 
     async def aclose(self) -> None:
+        """Close the HTTP client if this engine owns it (idempotent)."""
         if not self.closed and self.owns_http:
             await self.http.aclose()
         self.closed = True

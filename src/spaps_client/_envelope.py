@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import _json as safe_json
 from ._redact import body_snippet
-from .errors import SpapsError, malformed_error_class
+from .errors import SpapsError, malformed_error_class, status_error_class
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -50,7 +50,8 @@ def _decode(response: httpx.Response) -> Any:
 
 
 def error_from_response(response: httpx.Response, domain: type[SpapsError]) -> SpapsError:
-    """The exception for an HTTP error status (400 and above), whatever the body looks like.
+    """The exception for an HTTP error status (400 and above), whatever the body looks like:
+    an instance of ``domain`` and of the status class (``RateLimitError``, ...).
 
     Accepts ``error`` as an object (``code``, ``message``, ``details``) or a string, an
     ``error_description``, a top-level ``message``; an HTML or empty body gets the class's
@@ -76,7 +77,7 @@ def error_from_response(response: httpx.Response, domain: type[SpapsError]) -> S
             code = _text(body.get("code"))
     if message is None:
         message = f"{domain.default_message} (HTTP {response.status_code})"
-    return domain(
+    return status_error_class(domain, response.status_code)(
         message,
         status_code=response.status_code,
         error_code=code,

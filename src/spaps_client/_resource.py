@@ -1,27 +1,37 @@
 """Sub-client plumbing: every endpoint is written once and served to sync and async clients.
 
-A resource class (``AuthResource``, ``SessionsResource``, ...) defines each endpoint as a method
-decorated with :class:`endpoint` that *builds* an :class:`~spaps_client._engine.Operation`.
-The descriptor turns it into a blocking method on a resource bound to a :class:`SyncEngine`
-(``AuthClient``) and into a coroutine method on one bound to an :class:`AsyncEngine`
-(``AsyncAuthClient``); type checkers see the right return type for each.
+A resource class (``SessionsResource``, ...) is generic in its engine and writes each endpoint
+as an ordinary method: it validates the arguments, builds the
+:class:`~spaps_client._operation.Operation` and hands it to :meth:`Resource._request`, which
+runs it on the sub-client's engine. On a blocking sub-client (``SessionsClient``, engine
+:class:`~spaps_client._engine.SyncEngine`) that returns the result; on an asyncio one
+(``AsyncSessionsClient``, :class:`~spaps_client._engine.AsyncEngine`) it returns the coroutine
+that produces it, which the caller awaits.
+
+``@endpoint`` serves the method as it is to a blocking sub-client and as a coroutine function
+(``async def`` around it) to an asyncio one; type checkers see ``T`` and
+``Coroutine[..., T]`` respectively.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
+import types
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 import httpx
 
 from ._engine import AsyncEngine, Credentials, Operation, SyncEngine
+from ._retry import LoggingHooks, RetryConfig
+from ._tokens import refresh_operation
 from .config import DEFAULT_API_KEY, DEFAULT_BASE_URL, DEFAULT_TIMEOUT
 from .storage import TokenStorage
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+__all__ = ["AsyncResource", "E", "Resource", "SyncResource", "endpoint", "refresh_operation"]
 
 E = TypeVar("E", SyncEngine, AsyncEngine)
 T = TypeVar("T")
@@ -33,7 +43,8 @@ class Resource(Generic[E]):
 
     Sub-clients made by :class:`~spaps_client.SpapsClient` share its engine and token storage.
     Constructed on their own (``SessionsClient(base_url=..., api_key=..., access_token=...)``)
-    they create and own a plain HTTP client, as the published client did.
+    they create and own a plain HTTP client (or use ``client``) and retry per
+    ``retry_config`` (the :class:`~spaps_client.http.RetryConfig` defaults when not given).
     """
 
     _is_async = False
@@ -47,36 +58,72 @@ class Resource(Generic[E]):
         client: httpx.Client | httpx.AsyncClient | None = None,
         request_timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         token_storage: TokenStorage | None = None,
+        retry_config: RetryConfig | dict[str, Any] | None = None,
+        logging_hooks: LoggingHooks | dict[str, Any] | None = None,
         engine: E | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.api_key = api_key
         if engine is None:
-            engine = self._standalone_engine(client, request_timeout, token_storage)
+            engine = self._standalone_engine(
+                client,
+                request_timeout,
+                token_storage,
+                api_key,
+                RetryConfig.coerce(retry_config),
+                LoggingHooks.coerce(logging_hooks),
+            )
         self._engine: E = engine
-        self._credentials = Credentials(token_storage or engine.storage, access_token)
+        self._credentials = Credentials(token_storage or engine.storage, access_token, api_key)
 
     def _standalone_engine(
         self,
         client: httpx.Client | httpx.AsyncClient | None,
         timeout: float | httpx.Timeout,
         storage: TokenStorage | None,
+        api_key: str,
+        retry_config: RetryConfig,
+        logging_hooks: LoggingHooks,
     ) -> E:
         owns = client is None
+        options: dict[str, Any] = {
+            "api_key": api_key,
+            "storage": storage,
+            "owns_http": owns,
+            "retry_config": retry_config,
+            "logging_hooks": logging_hooks,
+        }
         engine: SyncEngine | AsyncEngine
         if self._is_async:
             if client is None:
                 client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
             if not isinstance(client, httpx.AsyncClient):
                 raise TypeError(f"{type(self).__name__} needs an httpx.AsyncClient")
-            engine = AsyncEngine(client, api_key=self.api_key, storage=storage, owns_http=owns)
+            engine = AsyncEngine(client, **options)
         else:
             if client is None:
                 client = httpx.Client(base_url=self.base_url, timeout=timeout)
             if not isinstance(client, httpx.Client):
                 raise TypeError(f"{type(self).__name__} needs an httpx.Client")
-            engine = SyncEngine(client, api_key=self.api_key, storage=storage, owns_http=owns)
-        return engine  # type: ignore[return-value]
+            engine = SyncEngine(client, **options)
+        return cast("E", engine)
+
+    def _request(self, operation: Operation[T]) -> T:
+        """Run ``operation`` with this sub-client's credentials: the result on a blocking
+        sub-client, the coroutine producing it on an asyncio one (``@endpoint`` gives callers
+        the matching type)."""
+        result: Any = self._engine.run(operation, self._credentials)
+        return cast("T", result)
+
+    @property
+    def api_key(self) -> str:
+        """The API key this sub-client sends (set it to send another one from now on)."""
+        return self._credentials.api_key or self._engine.api_key
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        if not value:
+            raise ValueError("api_key must be a non-empty string")
+        self._credentials.api_key = value
 
     @property
     def access_token(self) -> str | None:
@@ -106,7 +153,8 @@ class SyncResource(Resource[SyncEngine]):
 
 
 class AsyncResource(Resource[AsyncEngine]):
-    """Lifetime methods of an asyncio sub-client."""
+    """Lifetime methods of an asyncio sub-client. Like its ``httpx.AsyncClient``, it belongs to
+    the event loop it is first used on."""
 
     _is_async = True
 
@@ -122,26 +170,17 @@ class AsyncResource(Resource[AsyncEngine]):
 
 
 class endpoint(Generic[P, T]):
-    """Turn an operation builder into a sync or async endpoint method.
+    """An endpoint method, written once for both flavours.
 
-    The decorated function receives the resource and the caller's arguments, validates them,
-    and returns the :class:`Operation` to run.
+    On a blocking sub-client the attribute is the method itself, bound. On an asyncio one it
+    is a coroutine function with the same signature that runs the method (validation and
+    all) when awaited, so the two flavours raise the same errors at the same point.
     """
 
-    def __init__(self, build: Callable[Concatenate[Any, P], Operation[T]]) -> None:
-        self._build = build
-        self._name = build.__name__
-        functools.update_wrapper(self, build)  # type: ignore[arg-type]
-        parameters = list(inspect.signature(build).parameters.values())[1:]
-        returns = inspect.signature(build).return_annotation
-        if isinstance(returns, str) and returns.startswith("Operation[") and returns.endswith("]"):
-            returns = returns[len("Operation[") : -1]
-        self._signature = inspect.signature(build).replace(
-            parameters=parameters, return_annotation=returns
-        )
-
-    def __set_name__(self, owner: type[Any], name: str) -> None:
-        self._name = name
+    def __init__(self, method: Callable[Concatenate[Any, P], T]) -> None:
+        self.method = method
+        # Name, docstring and signature of the method, for help() and IDEs.
+        functools.update_wrapper(self, method)  # type: ignore[arg-type]
 
     @overload
     def __get__(self, instance: None, owner: type[Any]) -> Self: ...
@@ -157,23 +196,12 @@ class endpoint(Generic[P, T]):
     def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
         if instance is None:
             return self
-        build = self._build
-        engine = instance._engine
-        credentials = instance._credentials
-        bound: Callable[..., Any]
-        if engine.is_async:
+        bound: Callable[P, T] = types.MethodType(self.method, instance)
+        if not instance._is_async:
+            return bound
 
-            async def bound(*args: Any, **kwargs: Any) -> Any:
-                return await engine.run(build(instance, *args, **kwargs), credentials)
+        @functools.wraps(bound)
+        async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+            return await cast("Coroutine[Any, Any, T]", bound(*args, **kwargs))
 
-        else:
-
-            def bound(*args: Any, **kwargs: Any) -> Any:
-                return engine.run(build(instance, *args, **kwargs), credentials)
-
-        functools.update_wrapper(bound, build)
-        vars(bound).pop("__wrapped__", None)
-        vars(bound)["__signature__"] = self._signature
-        # Cache on the instance: later look-ups skip the descriptor entirely.
-        instance.__dict__[self._name] = bound
-        return bound
+        return call

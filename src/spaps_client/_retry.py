@@ -1,8 +1,9 @@
-"""The retry policy, shared by the sync and async transports.
+"""The retry policy: every decision about one logical request (may this attempt be retried,
+how long to wait, does the deadline allow it) is made here.
 
-Only the waiting differs between :class:`~spaps_client.http.RetryClient` and
-:class:`~spaps_client.http_async.RetryAsyncClient`; every decision (may this attempt be
-retried, how long to wait, does the deadline allow it) is made here.
+The SDK's request loop (:mod:`spaps_client._engine`) drives it for every call, whatever httpx
+client sits underneath; the standalone transports :class:`~spaps_client.http.RetryClient` and
+:class:`~spaps_client.http_async.RetryAsyncClient` drive the same policy for plain httpx use.
 """
 
 from __future__ import annotations
@@ -17,13 +18,37 @@ from typing import Any
 
 import httpx
 
-__all__ = ["IDEMPOTENCY_HEADERS", "LoggingHooks", "RetryConfig", "RetryPlanner"]
+__all__ = ["ENGINE_DRIVEN", "IDEMPOTENCY_HEADERS", "LoggingHooks", "RetryConfig", "RetryPlanner"]
 
 IDEMPOTENCY_HEADERS = ("idempotency-key", "x-idempotency-key")
 
+# Set on every request the SDK's request loop sends: a RetryClient underneath then makes one
+# attempt and leaves retrying and hooks to the loop, so attempts never multiply.
+ENGINE_DRIVEN = "spaps_engine_driven"
+
 # Exceptions raised before any byte of the request could reach the server: retrying them is
 # safe whatever the method.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
+
+# The server's answer while the first attempt with the same idempotency key is still running:
+# waiting and sending again gets the stored result, so keyed requests retry on it.
+IDEMPOTENCY_IN_USE_STATUS = 409
+IDEMPOTENCY_IN_USE_CODE = "IDEMPOTENCY_KEY_IN_USE"
+
+
+def has_idempotency_key(request: httpx.Request) -> bool:
+    """Whether ``request`` carries an idempotency key header."""
+    return any(header in request.headers for header in IDEMPOTENCY_HEADERS)
+
+
+def _is_idempotency_key_in_use(response: httpx.Response) -> bool:
+    try:
+        body = response.json()
+    except (httpx.ResponseNotRead, UnicodeDecodeError, ValueError):
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code == IDEMPOTENCY_IN_USE_CODE
 
 
 @dataclass
@@ -31,10 +56,13 @@ class RetryConfig:
     """How failed attempts are retried.
 
     Defaults retry idempotent methods (and POSTs that carry an idempotency key) up to 3 attempts
-    on connection errors and 408/429/500/502/503/504, waiting ``backoff_factor * 2**(n-2)``
+    on connection errors and 408/429/500/502/503/504 (and keyed requests on 409
+    ``IDEMPOTENCY_KEY_IN_USE``), waiting ``backoff_factor * 2**(n-2)``
     seconds (full jitter, at most ``max_backoff``) before attempt ``n``, or what ``Retry-After``
     asks for, up to ``max_retry_after``. ``total_timeout`` bounds all attempts of one call.
-    ``RetryConfig(max_attempts=1)`` turns retries off.
+    ``RetryConfig(max_attempts=1)`` turns retries off. A pool timeout (every connection of the
+    local pool busy) is not retried: it says the client is overloaded, not that the network
+    failed, and retrying would only queue more work behind the same pool.
 
     Example:
         >>> RetryConfig(max_attempts=4, backoff_factor=0.2).get_backoff(1)
@@ -68,13 +96,14 @@ class RetryConfig:
         raise TypeError("retry_config must be a RetryConfig, a dict of its fields, or None")
 
     def method_allowed(self, request: httpx.Request) -> bool:
+        """Whether ``request``'s method (or its idempotency key) permits a retry at all."""
         method = request.method.upper()
         if method in self.methods:
             return True
         return (
             self.retry_post_with_idempotency_key
             and method == "POST"
-            and any(header in request.headers for header in IDEMPOTENCY_HEADERS)
+            and has_idempotency_key(request)
         )
 
     def is_retryable(
@@ -85,12 +114,22 @@ class RetryConfig:
     ) -> bool:
         """Whether an attempt that produced ``response`` (or raised ``exc``) may be retried."""
         if response is None:
+            if isinstance(exc, httpx.PoolTimeout):
+                return False
             if isinstance(exc, _NOT_SENT):
                 return True
             if exc is not None and not isinstance(exc, httpx.TransportError):
                 return False
             return self.method_allowed(request)
-        return self.method_allowed(request) and response.status_code in self.status_codes
+        if not self.method_allowed(request):
+            return False
+        if response.status_code in self.status_codes:
+            return True
+        return (
+            response.status_code == IDEMPOTENCY_IN_USE_STATUS
+            and has_idempotency_key(request)
+            and _is_idempotency_key_in_use(response)
+        )
 
     def get_backoff(self, attempt: int) -> float:
         """Seconds to wait before ``attempt`` (1-based); 0 before the first."""
@@ -141,6 +180,7 @@ class LoggingHooks:
 
     @classmethod
     def coerce(cls, value: LoggingHooks | dict[str, Any] | None) -> LoggingHooks:
+        """Accept hooks, a dict of their fields, or ``None`` (no hooks)."""
         if value is None:
             return cls()
         if isinstance(value, cls):
@@ -183,5 +223,6 @@ class RetryPlanner:
         return delay
 
     def advance(self) -> int:
+        """Count the attempt about to be made and return its number."""
         self.attempt += 1
         return self.attempt

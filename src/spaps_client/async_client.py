@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._client_base import ClientBase, SubClient
+from ._client_base import ClientBase
 from ._engine import AsyncEngine
 from ._retry import LoggingHooks, RetryConfig
-from .http_async import RetryAsyncClient
 from .resources.auth import AsyncAuthClient
+from .resources.metrics import AsyncMetricsClient
+from .resources.payments import AsyncPaymentsClient
+from .resources.secure_messages import AsyncSecureMessagesClient
+from .resources.sessions import AsyncSessionsClient
+from .resources.usage import AsyncUsageClient
+from .resources.whitelist import AsyncWhitelistClient
 from .storage import TokenStorage
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-    from .resources.metrics import AsyncMetricsClient
-    from .resources.payments import AsyncPaymentsClient
-    from .resources.secure_messages import AsyncSecureMessagesClient
-    from .resources.sessions import AsyncSessionsClient
-    from .resources.usage import AsyncUsageClient
-    from .resources.whitelist import AsyncWhitelistClient
 
 __all__ = ["AsyncSpapsClient"]
 
@@ -30,6 +29,10 @@ class AsyncSpapsClient(ClientBase[AsyncEngine]):
     """The SPAPS client for asyncio. Same arguments and behaviour as :class:`SpapsClient`;
     every endpoint is a coroutine.
 
+    One client belongs to one event loop, like the ``httpx.AsyncClient`` under it: concurrent
+    tasks on that loop share it (and one token refresh); another loop or thread needs its own
+    client.
+
     Example:
         >>> async with AsyncSpapsClient() as client:
         ...     await client.auth.sign_in_with_password(
@@ -37,21 +40,6 @@ class AsyncSpapsClient(ClientBase[AsyncEngine]):
         ...     )
         ...     sessions = await client.sessions.list_sessions()
     """
-
-    sessions: SubClient[AsyncSessionsClient] = SubClient(
-        ".resources.sessions", "AsyncSessionsClient"
-    )
-    payments: SubClient[AsyncPaymentsClient] = SubClient(
-        ".resources.payments", "AsyncPaymentsClient"
-    )
-    usage: SubClient[AsyncUsageClient] = SubClient(".resources.usage", "AsyncUsageClient")
-    whitelist: SubClient[AsyncWhitelistClient] = SubClient(
-        ".resources.whitelist", "AsyncWhitelistClient"
-    )
-    secure_messages: SubClient[AsyncSecureMessagesClient] = SubClient(
-        ".resources.secure_messages", "AsyncSecureMessagesClient"
-    )
-    metrics: SubClient[AsyncMetricsClient] = SubClient(".resources.metrics", "AsyncMetricsClient")
 
     def __init__(
         self,
@@ -71,16 +59,47 @@ class AsyncSpapsClient(ClientBase[AsyncEngine]):
             request_timeout=request_timeout,
             token_storage=token_storage,
         )
-        options = self._engine_options(http_client, auto_refresh)
+        options = self._engine_options(http_client, auto_refresh, retry_config, logging_hooks)
         if http_client is None:
-            http_client = RetryAsyncClient(
-                base_url=self.settings.base_url.rstrip("/"),
-                timeout=self.settings.request_timeout,
-                retry_config=RetryConfig.coerce(retry_config),
-                logging_hooks=LoggingHooks.coerce(logging_hooks),
+            http_client = httpx.AsyncClient(
+                base_url=self.settings.base_url.rstrip("/"), timeout=self.settings.request_timeout
             )
         self._engine = AsyncEngine(http_client, **options)
-        self.auth = self._bind(AsyncAuthClient)
+
+    @cached_property
+    def auth(self) -> AsyncAuthClient:
+        """Sign-in, registration, magic links, wallets, password reset, profile."""
+        return self._bind(AsyncAuthClient)
+
+    @cached_property
+    def sessions(self) -> AsyncSessionsClient:
+        """The signed-in user's sessions."""
+        return self._bind(AsyncSessionsClient)
+
+    @cached_property
+    def payments(self) -> AsyncPaymentsClient:
+        """Checkout, subscriptions, balances, history, products; crypto under ``.crypto``."""
+        return self._bind(AsyncPaymentsClient)
+
+    @cached_property
+    def usage(self) -> AsyncUsageClient:
+        """Metered features: balances, recording usage, history."""
+        return self._bind(AsyncUsageClient)
+
+    @cached_property
+    def whitelist(self) -> AsyncWhitelistClient:
+        """The e-mail whitelist (checks with the API key; changes need an admin)."""
+        return self._bind(AsyncWhitelistClient)
+
+    @cached_property
+    def secure_messages(self) -> AsyncSecureMessagesClient:
+        """Encrypted messages between users."""
+        return self._bind(AsyncSecureMessagesClient)
+
+    @cached_property
+    def metrics(self) -> AsyncMetricsClient:
+        """Server metrics and health probes (no credentials sent)."""
+        return self._bind(AsyncMetricsClient)
 
     @property
     def http_client(self) -> httpx.AsyncClient:

@@ -1,4 +1,8 @@
-"""Auth sub-client, its error and models (import path of the published client)."""
+"""Compatibility import path ``spaps_client.auth``: re-exports only.
+
+Auth sub-client, its error and models;
+the code lives in ``spaps_client.resources`` and ``spaps_client.models``.
+"""
 
 from .errors import AuthError
 from .models.auth import (

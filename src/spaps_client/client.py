@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._client_base import ClientBase, SubClient
+from ._client_base import ClientBase
 from ._engine import SyncEngine
 from ._retry import LoggingHooks, RetryConfig
-from .config import create_http_client
 from .resources.auth import AuthClient
+from .resources.metrics import MetricsClient
+from .resources.payments import PaymentsClient
+from .resources.secure_messages import SecureMessagesClient
+from .resources.sessions import SessionsClient
+from .resources.usage import UsageClient
+from .resources.whitelist import WhitelistClient
 from .storage import TokenStorage
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-    from .resources.metrics import MetricsClient
-    from .resources.payments import PaymentsClient
-    from .resources.secure_messages import SecureMessagesClient
-    from .resources.sessions import SessionsClient
-    from .resources.usage import UsageClient
-    from .resources.whitelist import WhitelistClient
 
 __all__ = ["SpapsClient"]
 
@@ -31,22 +30,15 @@ class SpapsClient(ClientBase[SyncEngine]):
 
     Sign-in calls store tokens in ``token_storage``; calls that need a bearer token read it
     at request time and refresh it automatically when it has expired or is rejected
-    (``auto_refresh=False`` turns that off). Use it as a context manager, or call ``close()``.
+    (``auto_refresh=False`` turns that off). Failed attempts are retried per ``retry_config``
+    (the :class:`RetryConfig` defaults when not given), also over an ``http_client`` you pass.
+    Use it as a context manager, or call ``close()``.
 
     Example:
         >>> with SpapsClient(base_url="http://localhost:3300") as spaps:
         ...     spaps.auth.sign_in_with_password(email="user@example.com", password="Secret123!")
         ...     print(spaps.sessions.get_current_session().session_id)
     """
-
-    sessions: SubClient[SessionsClient] = SubClient(".resources.sessions", "SessionsClient")
-    payments: SubClient[PaymentsClient] = SubClient(".resources.payments", "PaymentsClient")
-    usage: SubClient[UsageClient] = SubClient(".resources.usage", "UsageClient")
-    whitelist: SubClient[WhitelistClient] = SubClient(".resources.whitelist", "WhitelistClient")
-    secure_messages: SubClient[SecureMessagesClient] = SubClient(
-        ".resources.secure_messages", "SecureMessagesClient"
-    )
-    metrics: SubClient[MetricsClient] = SubClient(".resources.metrics", "MetricsClient")
 
     def __init__(
         self,
@@ -66,15 +58,47 @@ class SpapsClient(ClientBase[SyncEngine]):
             request_timeout=request_timeout,
             token_storage=token_storage,
         )
-        options = self._engine_options(http_client, auto_refresh)
+        options = self._engine_options(http_client, auto_refresh, retry_config, logging_hooks)
         if http_client is None:
-            http_client = create_http_client(
-                settings=self.settings,
-                retry_config=RetryConfig.coerce(retry_config),
-                logging_hooks=LoggingHooks.coerce(logging_hooks),
+            http_client = httpx.Client(
+                base_url=self.settings.base_url.rstrip("/"), timeout=self.settings.request_timeout
             )
         self._engine = SyncEngine(http_client, **options)
-        self.auth = self._bind(AuthClient)
+
+    @cached_property
+    def auth(self) -> AuthClient:
+        """Sign-in, registration, magic links, wallets, password reset, profile."""
+        return self._bind(AuthClient)
+
+    @cached_property
+    def sessions(self) -> SessionsClient:
+        """The signed-in user's sessions."""
+        return self._bind(SessionsClient)
+
+    @cached_property
+    def payments(self) -> PaymentsClient:
+        """Checkout, subscriptions, balances, history, products; crypto under ``.crypto``."""
+        return self._bind(PaymentsClient)
+
+    @cached_property
+    def usage(self) -> UsageClient:
+        """Metered features: balances, recording usage, history."""
+        return self._bind(UsageClient)
+
+    @cached_property
+    def whitelist(self) -> WhitelistClient:
+        """The e-mail whitelist (checks with the API key; changes need an admin)."""
+        return self._bind(WhitelistClient)
+
+    @cached_property
+    def secure_messages(self) -> SecureMessagesClient:
+        """Encrypted messages between users."""
+        return self._bind(SecureMessagesClient)
+
+    @cached_property
+    def metrics(self) -> MetricsClient:
+        """Server metrics and health probes (no credentials sent)."""
+        return self._bind(MetricsClient)
 
     @property
     def http_client(self) -> httpx.Client:

@@ -1,7 +1,9 @@
-"""The synchronous transport: an :class:`httpx.Client` that retries and reports to hooks.
+"""Retry and logging settings, the default logging hooks, and :class:`RetryClient`.
 
-The retry decisions live in :mod:`spaps_client._retry`; this module only runs the loop with
-blocking sleeps. :mod:`spaps_client.http_async` is its asyncio twin.
+SDK clients retry in their own request loop (:mod:`spaps_client._engine`) whatever httpx
+client they use; :class:`RetryClient` is the same policy for code that uses httpx directly
+(and the import path of the published client). :mod:`spaps_client.http_async` is its asyncio
+twin.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import httpx
 
 from ._redact import redact_error, redact_url
-from ._retry import LoggingHooks, RetryConfig, RetryPlanner
+from ._retry import ENGINE_DRIVEN, LoggingHooks, RetryConfig, RetryPlanner
 
 __all__ = ["LoggingHooks", "RetryClient", "RetryConfig", "default_logging_hooks"]
 
@@ -24,9 +26,11 @@ logger = logging.getLogger("spaps_client.http")
 def default_logging_hooks(log: logging.Logger | None = None) -> LoggingHooks:
     """Hooks that log each request to ``spaps_client.http`` with secrets masked.
 
-    Records carry ``method``, ``url`` (secret query values masked), ``status``, ``elapsed``,
-    ``attempt``, ``request_id`` and, for failures, ``error`` (the exception type and message).
-    Headers and bodies are never logged.
+    Records carry ``method``, ``path``, ``url`` (secret query values masked), ``status``,
+    ``elapsed`` (seconds) and ``duration_ms``, ``attempt``, ``request_id`` and, for failures,
+    ``error`` (the exception type and message). Headers and bodies are never logged. The
+    message itself reads ``HTTP response`` etc., so log queries can match it; add the fields to
+    your formatter, e.g. ``"%(message)s %(method)s %(path)s %(status)s %(duration_ms)s"``.
 
     Example:
         >>> spaps = SpapsClient(logging_hooks=default_logging_hooks())
@@ -35,7 +39,12 @@ def default_logging_hooks(log: logging.Logger | None = None) -> LoggingHooks:
 
     def on_request(request: httpx.Request) -> None:
         target.debug(
-            "HTTP request", extra={"method": request.method, "url": redact_url(request.url)}
+            "HTTP request",
+            extra={
+                "method": request.method,
+                "path": request.url.path,
+                "url": redact_url(request.url),
+            },
         )
 
     def on_response(
@@ -45,9 +54,11 @@ def default_logging_hooks(log: logging.Logger | None = None) -> LoggingHooks:
             "HTTP response",
             extra={
                 "method": request.method,
+                "path": request.url.path,
                 "url": redact_url(request.url),
                 "status": response.status_code,
                 "elapsed": elapsed,
+                "duration_ms": round(elapsed * 1000.0, 1),
                 "attempt": attempt,
                 "request_id": response.headers.get("x-request-id"),
             },
@@ -58,6 +69,7 @@ def default_logging_hooks(log: logging.Logger | None = None) -> LoggingHooks:
             "HTTP error",
             extra={
                 "method": request.method,
+                "path": request.url.path,
                 "url": redact_url(request.url),
                 "error": redact_error(request, exc),
                 "attempt": attempt,
@@ -101,6 +113,13 @@ class RetryClient(httpx.Client):
         self._clock = clock
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        """Send ``request``, retrying per :attr:`retry_config` and calling the hooks.
+
+        A request sent by an SDK client is already retried (and logged) by the SDK's request
+        loop under the client's own policy, so it goes out once here.
+        """
+        if request.extensions.get(ENGINE_DRIVEN):
+            return super().send(request, **kwargs)
         hooks = self.logging_hooks
         if hooks.on_request:
             hooks.on_request(request)

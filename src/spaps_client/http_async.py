@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from ._retry import LoggingHooks, RetryConfig, RetryPlanner
+from ._retry import ENGINE_DRIVEN, LoggingHooks, RetryConfig, RetryPlanner
 
 __all__ = ["RetryAsyncClient"]
 
@@ -40,6 +40,13 @@ class RetryAsyncClient(httpx.AsyncClient):
         self._clock = clock
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        """Send ``request``, retrying per :attr:`retry_config` and calling the hooks.
+
+        A request sent by an SDK client is already retried (and logged) by the SDK's request
+        loop under the client's own policy, so it goes out once here.
+        """
+        if request.extensions.get(ENGINE_DRIVEN):
+            return await super().send(request, **kwargs)
         hooks = self.logging_hooks
         if hooks.on_request:
             hooks.on_request(request)

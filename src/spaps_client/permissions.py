@@ -11,7 +11,7 @@ role fields ``role``, ``roles``, ``isAdmin`` and ``is_admin``.
 
 Admin accounts
 --------------
-No account is built in. :data:`DEFAULT_ADMIN_ACCOUNTS` is read once, at import, from the
+No account is built in. :data:`DEFAULT_ADMIN_ACCOUNTS` is read when used (each access), from the
 environment variable ``SPAPS_ADMIN_ACCOUNTS``: a comma-separated list of e-mail addresses and
 wallet addresses (an entry containing ``@`` is an e-mail, anything else a wallet)::
 
@@ -57,8 +57,8 @@ from typing import Any, TypeAlias
 
 __all__ = [
     "ADMIN_ACCOUNTS_ENV_VAR",
-    "DEFAULT_ADMIN_ACCOUNTS",
-    "DEFAULT_ADMIN_IDENTIFIERS",
+    "DEFAULT_ADMIN_ACCOUNTS",  # noqa: F822 - module __getattr__, read when used
+    "DEFAULT_ADMIN_IDENTIFIERS",  # noqa: F822 - module __getattr__, read when used
     "AdminConfig",
     "AdminEntry",
     "PermissionCheckResult",
@@ -187,11 +187,25 @@ def admin_accounts_from_env(
     return parse_admin_accounts(source.get(ADMIN_ACCOUNTS_ENV_VAR))
 
 
-DEFAULT_ADMIN_ACCOUNTS: AdminConfig
-"""The configured admin account (empty unless ``SPAPS_ADMIN_ACCOUNTS`` is set at import)."""
-DEFAULT_ADMIN_IDENTIFIERS: frozenset[str]
-"""Every identifier listed in ``SPAPS_ADMIN_ACCOUNTS`` at import, lower-cased."""
-DEFAULT_ADMIN_ACCOUNTS, DEFAULT_ADMIN_IDENTIFIERS = admin_accounts_from_env()
+def _default_admins() -> tuple[AdminConfig, frozenset[str]]:
+    """The default admin accounts now: those a program assigned to
+    ``permissions.DEFAULT_ADMIN_ACCOUNTS``, else ``SPAPS_ADMIN_ACCOUNTS`` as it is set now."""
+    assigned = globals().get("DEFAULT_ADMIN_ACCOUNTS")
+    if isinstance(assigned, AdminConfig):
+        identifiers = globals().get("DEFAULT_ADMIN_IDENTIFIERS")
+        return assigned, identifiers if isinstance(identifiers, frozenset) else frozenset()
+    return admin_accounts_from_env()
+
+
+def __getattr__(name: str) -> Any:
+    # DEFAULT_ADMIN_ACCOUNTS (the configured admin account, empty unless SPAPS_ADMIN_ACCOUNTS
+    # is set) and DEFAULT_ADMIN_IDENTIFIERS (every listed identifier, lower-cased) are read
+    # from the environment on each access, so configuration set after import counts.
+    if name == "DEFAULT_ADMIN_ACCOUNTS":
+        return admin_accounts_from_env()[0]
+    if name == "DEFAULT_ADMIN_IDENTIFIERS":
+        return admin_accounts_from_env()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _get(user: object, *names: str) -> Any:
@@ -258,9 +272,8 @@ def is_admin_account(
     if not identifier:
         return False
     wanted = identifier.lower()
-    if wanted in DEFAULT_ADMIN_IDENTIFIERS or _matches_config(
-        wanted, DEFAULT_ADMIN_ACCOUNTS.email, DEFAULT_ADMIN_ACCOUNTS.wallets
-    ):
+    defaults, default_identifiers = _default_admins()
+    if wanted in default_identifiers or _matches_config(wanted, defaults.email, defaults.wallets):
         return True
     if custom_admins is None:
         return False

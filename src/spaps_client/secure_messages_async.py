@@ -1,4 +1,8 @@
-"""Async secure-messages sub-client (import path of the published client)."""
+"""Compatibility import path ``spaps_client.secure_messages_async``: re-exports only.
+
+Async secure-messages sub-client;
+the code lives in ``spaps_client.resources`` and ``spaps_client.models``.
+"""
 
 from .errors import SecureMessagesError
 from .models.secure_messages import SecureMessage

@@ -1,4 +1,8 @@
-"""Sessions sub-client, its error and models (import path of the published client)."""
+"""Compatibility import path ``spaps_client.sessions``: re-exports only.
+
+Sessions sub-client, its error and models;
+the code lives in ``spaps_client.resources`` and ``spaps_client.models``.
+"""
 
 from .errors import SessionError
 from .models.sessions import (

@@ -1,4 +1,8 @@
-"""Usage sub-client, its error and models (import path of the published client)."""
+"""Compatibility import path ``spaps_client.usage``: re-exports only.
+
+Usage sub-client, its error and models;
+the code lives in ``spaps_client.resources`` and ``spaps_client.models``.
+"""
 
 from .errors import UsageError
 from .models.usage import (

@@ -1,4 +1,8 @@
-"""Whitelist sub-client, its error and models (import path of the published client)."""
+"""Compatibility import path ``spaps_client.whitelist``: re-exports only.
+
+Whitelist sub-client, its error and models;
+the code lives in ``spaps_client.resources`` and ``spaps_client.models``.
+"""
 
 from .errors import WhitelistError
 from .models.whitelist import (

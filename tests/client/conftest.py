@@ -7,6 +7,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from spaps_client._engine import AsyncEngine, SyncEngine
+
 Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 
@@ -61,6 +63,17 @@ class FakeTime:
 @pytest.fixture
 def fake_time() -> FakeTime:
     return FakeTime()
+
+
+@pytest.fixture(autouse=True)
+def engine_time(fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    """Every SDK client built in a unit test waits on ``fake_time``: retries never sleep for
+    real, and ``fake_time.sleeps`` records every backoff the request loop chose."""
+    monkeypatch.setattr(SyncEngine, "default_sleep", staticmethod(fake_time.sleep))
+    monkeypatch.setattr(AsyncEngine, "default_sleep", staticmethod(fake_time.async_sleep))
+    monkeypatch.setattr(SyncEngine, "default_clock", staticmethod(fake_time.clock))
+    monkeypatch.setattr(AsyncEngine, "default_clock", staticmethod(fake_time.clock))
+    return fake_time
 
 
 @pytest.fixture

@@ -22,7 +22,9 @@ SESSION_REVOKED = {"success": True, "data": {"message": "ok", "session_id": "s1"
 def test_sync_client_is_a_context_manager_and_closes_its_own_http_client() -> None:
     with SpapsClient(base_url=BASE) as spaps:
         http = spaps.http_client
-        assert isinstance(http, RetryClient)
+        # A plain httpx client: retries belong to the SDK's request loop, not the transport.
+        assert type(http) is httpx.Client
+        assert not isinstance(http, RetryClient)
         assert not spaps.closed
     assert spaps.closed and http.is_closed
     spaps.close()  # idempotent
@@ -32,7 +34,8 @@ def test_sync_client_is_a_context_manager_and_closes_its_own_http_client() -> No
 async def test_async_client_is_a_context_manager_and_closes_its_own_http_client() -> None:
     async with AsyncSpapsClient(base_url=BASE) as client:
         http = client.http_client
-        assert isinstance(http, RetryAsyncClient)
+        assert type(http) is httpx.AsyncClient
+        assert not isinstance(http, RetryAsyncClient)
     assert client.closed and http.is_closed
     await client.aclose()
 

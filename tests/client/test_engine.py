@@ -14,6 +14,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
+from spaps_client import ErrorCode
 from spaps_client._engine import (
     USER_AGENT,
     AsyncEngine,
@@ -31,7 +32,9 @@ from spaps_client.errors import (
     AuthError,
     MalformedResponseError,
     MissingAccessTokenError,
+    PermissionDeniedError,
     SessionError,
+    SessionPermissionDeniedError,
     SpapsConnectionError,
     SpapsError,
     SpapsTimeoutError,
@@ -93,27 +96,16 @@ class EngineRunner:
     ) -> Any:
         self.transport = self.scripted(*steps)
         config = retry_config if retry_config is not None else RetryConfig(max_attempts=1)
+        config = RetryConfig.coerce(config)
         if self.flavour == "sync":
-            with RetryClient(
-                base_url=BASE,
-                transport=self.transport,
-                retry_config=config,
-                sleep=self.time.sleep,
-                clock=self.time.clock,
-            ) as http:
-                engine = SyncEngine(http, api_key=API_KEY, storage=storage)
+            with httpx.Client(base_url=BASE, transport=self.transport) as http:
+                engine = SyncEngine(http, api_key=API_KEY, storage=storage, retry_config=config)
                 results = [engine.run(operation, credentials) for _ in range(repeat)]
                 return results[0] if repeat == 1 else results
 
         async def go() -> Any:
-            async with RetryAsyncClient(
-                base_url=BASE,
-                transport=self.transport,
-                retry_config=config,
-                sleep=self.time.async_sleep,
-                clock=self.time.clock,
-            ) as http:
-                engine = AsyncEngine(http, api_key=API_KEY, storage=storage)
+            async with httpx.AsyncClient(base_url=BASE, transport=self.transport) as http:
+                engine = AsyncEngine(http, api_key=API_KEY, storage=storage, retry_config=config)
                 results = [await engine.run(operation, credentials) for _ in range(repeat)]
                 return results[0] if repeat == 1 else results
 
@@ -374,7 +366,10 @@ def test_http_error_maps_to_the_domain_class(run: EngineRunner) -> None:
     with pytest.raises(SessionError) as info:
         run(op(), response)
     error = info.value
-    assert type(error) is SessionError
+    # Both the domain and the status class: ``except PermissionDeniedError`` catches it too.
+    assert type(error) is SessionPermissionDeniedError
+    assert isinstance(error, PermissionDeniedError)
+    assert error.error_code == ErrorCode.SESSION_REVOKED
     assert (error.status_code, error.error_code, str(error)) == (403, "SESSION_REVOKED", "Revoked")
     assert error.request_id == "req_session_validate"
 
@@ -415,6 +410,8 @@ def test_transport_errors_map_to_spaps_errors(
     assert error.response is None
     assert error.__cause__ is exc
     assert f"GET /api/things: {type(exc).__name__}" in str(error)
+    assert "https://api.example.com" in str(error)  # the server it tried
+    assert "q=x" not in str(error)
 
 
 def test_transport_error_after_retries_is_mapped(run: EngineRunner) -> None:
@@ -519,7 +516,7 @@ def test_refresh_plan() -> None:
     with RetryClient(base_url=BASE) as http:
         engine = SyncEngine(http, api_key=API_KEY, storage=storage)
         storage.save(stale)
-        plan = engine.refresh_plan(stale)
+        plan = engine._refresh_plan(stale)
         assert isinstance(plan, Operation)
         assert plan.method == "POST"
         assert plan.path.endswith("/api/auth/refresh")
@@ -527,8 +524,8 @@ def test_refresh_plan() -> None:
         # Another caller already refreshed: reuse its tokens, no second refresh.
         fresh = StoredTokens(access_token="new", refresh_token="rt-new", expires_at=later)
         storage.save(fresh)
-        assert engine.refresh_plan(stale) is fresh
+        assert engine._refresh_plan(stale) is fresh
         storage.save(StoredTokens(access_token="old"))
         with pytest.raises(AuthError) as info:
-            engine.refresh_plan(StoredTokens(access_token="old"))
+            engine._refresh_plan(StoredTokens(access_token="old"))
         assert info.value.status_code == 401

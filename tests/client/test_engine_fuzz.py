@@ -21,6 +21,7 @@ from spaps_client.errors import (
     PaymentsError,
     SpapsConnectionError,
     SpapsError,
+    status_error_class,
 )
 from spaps_client.http import RetryClient, RetryConfig
 from spaps_client.http_async import RetryAsyncClient
@@ -250,7 +251,8 @@ def test_error_mapping_never_leaks_a_foreign_exception(
     except httpx.DecodingError:
         return  # httpx itself refuses the body (bogus Content-Encoding); nothing to map
     error = error_from_response(response, PaymentsError)
-    assert type(error) is PaymentsError
+    assert type(error) is status_error_class(PaymentsError, status)
+    assert isinstance(error, PaymentsError)
     assert error.status_code == status
     assert error.body_snippet is not None
     assert len(error.body_snippet) <= 501

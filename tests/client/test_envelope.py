@@ -12,16 +12,23 @@ from pydantic import BaseModel
 
 from spaps_client._envelope import Reply, error_from_response, request_id_of
 from spaps_client.errors import (
+    AuthAuthenticationError,
+    AuthenticationError,
     AuthError,
     CryptoPaymentsError,
+    InternalServerError,
     MalformedResponseError,
     PaymentsError,
+    PaymentsInternalServerError,
     SecureMessagesError,
     SessionError,
+    SessionInternalServerError,
     SpapsError,
     UsageError,
     WhitelistError,
+    WhitelistInternalServerError,
     malformed_error_class,
+    status_error_class,
 )
 
 DOMAINS: list[type[SpapsError]] = [
@@ -74,7 +81,8 @@ def test_canonical_error_envelope() -> None:
         status=401,
         headers={"X-Request-ID": "req_login_error"},
     )
-    assert type(error) is AuthError
+    assert type(error) is AuthAuthenticationError
+    assert isinstance(error, AuthError) and isinstance(error, AuthenticationError)
     assert str(error) == "Invalid email or password"
     assert error.error_code == "INVALID_CREDENTIALS"
     assert error.status_code == 401
@@ -90,7 +98,7 @@ def test_envelope_without_success_flag() -> None:
     error = error_of(
         {"error": {"code": "INTERNAL_ERROR", "message": "boom"}}, status=500, domain=WhitelistError
     )
-    assert type(error) is WhitelistError
+    assert type(error) is WhitelistInternalServerError
     assert (str(error), error.error_code, error.status_code) == ("boom", "INTERNAL_ERROR", 500)
 
 
@@ -149,7 +157,7 @@ def test_non_string_error_fields_are_ignored() -> None:
 def test_html_body() -> None:
     content = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
     error = error_of(content=content, status=502, domain=PaymentsError)
-    assert type(error) is PaymentsError
+    assert type(error) is PaymentsInternalServerError
     assert str(error) == "Payments request failed (HTTP 502)"
     assert error.error_code is None
     assert error.status_code == 502
@@ -173,7 +181,8 @@ def test_bodies_without_an_object(content: bytes) -> None:
 @pytest.mark.parametrize("domain", DOMAINS, ids=lambda c: c.__name__)
 def test_each_domain_class_default_message(domain: type[SpapsError]) -> None:
     error = error_of(content=b"", status=500, domain=domain)
-    assert type(error) is domain
+    assert type(error) is status_error_class(domain, 500)
+    assert isinstance(error, domain) and isinstance(error, InternalServerError)
     assert str(error) == f"{domain.default_message} (HTTP 500)"
 
 
@@ -252,7 +261,7 @@ def test_body_snippet_is_truncated() -> None:
 def test_deeply_nested_json_does_not_escape() -> None:
     content = b"[" * 100_000 + b"]" * 100_000
     error = error_of(content=content, status=500, domain=SessionError)
-    assert type(error) is SessionError
+    assert type(error) is SessionInternalServerError
     assert str(error) == "Session request failed (HTTP 500)"
     assert error.body_snippet is not None
     assert len(error.body_snippet) <= 501
@@ -451,4 +460,4 @@ def test_deep_nesting_cannot_crash_even_with_a_raised_recursion_limit() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "SessionError <deeply nested JSON omitted>"
+    assert result.stdout.strip() == "SessionInternalServerError <deeply nested JSON omitted>"

@@ -122,6 +122,12 @@ def check_records(records: list[logging.LogRecord]) -> None:
     assert messages.count(("DEBUG", "HTTP retry")) == 4
     assert messages.count(("WARNING", "HTTP error")) == 4
     first_response = next(r for r in records if r.getMessage() == "HTTP response")
+    # What a reader of the log needs: method, path, status, duration and request id.
+    assert first_response.__dict__["method"] in {"GET", "POST"}
+    assert first_response.__dict__["path"].startswith("/")
+    assert isinstance(first_response.__dict__["status"], int)
+    assert first_response.__dict__["duration_ms"] >= 0
+    assert "request_id" in first_response.__dict__
     extras: dict[str, Any] = first_response.__dict__
     assert extras["method"] == "GET"
     assert extras["status"] == 503
@@ -310,10 +316,8 @@ def test_errors_from_secret_bodies_hide_secrets(scripted: type[ScriptedTransport
 
 def test_transport_errors_hide_secrets(scripted: type[ScriptedTransport]) -> None:
     transport = scripted(httpx.ConnectError(f"could not connect for token={MAGIC}"))
-    with RetryClient(
-        base_url="https://h.example.com", transport=transport, retry_config={"max_attempts": 1}
-    ) as http:
-        engine = SyncEngine(http, api_key=API_KEY)
+    with httpx.Client(base_url="https://h.example.com", transport=transport) as http:
+        engine = SyncEngine(http, api_key=API_KEY, retry_config=RetryConfig(max_attempts=1))
         operation: Operation[None] = Operation(
             method="GET",
             path="/api/auth/verify-magic-link",

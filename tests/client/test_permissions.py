@@ -38,15 +38,14 @@ SOL = "7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU"
 @pytest.fixture(autouse=True)
 def no_default_admins(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever SPAPS_ADMIN_ACCOUNTS the test process has, these tests start with none."""
-    monkeypatch.setattr(permissions, "DEFAULT_ADMIN_ACCOUNTS", AdminConfig(email="", wallets={}))
-    monkeypatch.setattr(permissions, "DEFAULT_ADMIN_IDENTIFIERS", frozenset())
+    monkeypatch.delenv(permissions.ADMIN_ACCOUNTS_ENV_VAR, raising=False)
 
 
 @pytest.fixture
 def configured_admins(monkeypatch: pytest.MonkeyPatch) -> None:
-    config, identifiers = parse_admin_accounts(f"root@example.com, {ETH}, {SOL}, ops@example.com")
-    monkeypatch.setattr(permissions, "DEFAULT_ADMIN_ACCOUNTS", config)
-    monkeypatch.setattr(permissions, "DEFAULT_ADMIN_IDENTIFIERS", identifiers)
+    monkeypatch.setenv(
+        permissions.ADMIN_ACCOUNTS_ENV_VAR, f"root@example.com, {ETH}, {SOL}, ops@example.com"
+    )
 
 
 def _fresh_module() -> ModuleType:
@@ -114,7 +113,7 @@ def test_default_admin_accounts_are_empty_without_configuration(
     assert module.default_permission_checker.getRole("anyone@example.com") == "user"
 
 
-def test_default_admin_accounts_are_read_from_the_environment_at_import(
+def test_default_admin_accounts_are_read_from_the_environment_when_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SPAPS_ADMIN_ACCOUNTS", f" Root@Example.com ,, {ETH},{SOL}, b@example.com ")
@@ -127,9 +126,11 @@ def test_default_admin_accounts_are_read_from_the_environment_at_import(
     assert module.is_admin_account("B@EXAMPLE.COM")
     assert not module.is_admin_account("c@example.com")
     assert module.default_permission_checker.requiresAdmin({"email": "b@example.com"}) is False
-    # The environment is read at import only.
+    # The environment is read when used: configuration set after import counts.
     monkeypatch.setenv("SPAPS_ADMIN_ACCOUNTS", "late@example.com")
-    assert not module.is_admin_account("late@example.com")
+    assert module.is_admin_account("late@example.com")
+    assert not module.is_admin_account("b@example.com")
+    assert module.DEFAULT_ADMIN_ACCOUNTS.email == "late@example.com"
 
 
 def test_parse_admin_accounts_classifies_and_normalises() -> None:

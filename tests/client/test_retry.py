@@ -399,11 +399,20 @@ def test_post_is_retried_on_connect_error(run: Runner) -> None:
     assert run.time.sleeps == [0.5]
 
 
-@pytest.mark.parametrize("error", [httpx.ConnectTimeout("slow"), httpx.PoolTimeout("full")])
-def test_post_is_retried_on_errors_before_sending(run: Runner, error: Exception) -> None:
-    transport = run.script(error, status(200))
+def test_post_is_retried_on_a_connect_timeout(run: Runner) -> None:
+    transport = run.script(httpx.ConnectTimeout("slow"), status(200))
     assert run(transport, "POST", json={}).status_code == 200
     assert transport.calls == 2
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_pool_timeout_is_not_retried(run: Runner, method: str) -> None:
+    error = httpx.PoolTimeout("every connection busy")
+    transport = run.script(error, status(200))
+    with pytest.raises(httpx.PoolTimeout):
+        run(transport, method, headers={"Idempotency-Key": "k1"})
+    assert transport.calls == 1
+    assert run.time.sleeps == []
 
 
 def test_post_is_not_retried_on_read_timeout_without_a_key(run: Runner) -> None:

@@ -7,15 +7,22 @@ bearer token (and the automatic refresh) pick them up without further work.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, compact
+from .._engine import AsyncEngine, SyncEngine, compact
 from .._envelope import Reply
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
-from ..errors import AuthError, MissingAccessTokenError
+from .._tokens import (
+    AUTH_ENDPOINTS,
+    AUTH_PREFIX,
+    refresh_operation,
+    store_pair,
+    token_pair,
+    token_saver,
+)
+from ..errors import MissingAccessTokenError
 from ..models.auth import (
     MagicLinkAuthResponse,
     MagicLinkSendResponse,
@@ -33,34 +40,11 @@ __all__ = ["AsyncAuthClient", "AuthClient", "AuthResource", "refresh_operation"]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
-AUTH_PREFIX = "/api/auth"
-_AUTH = Endpoints(AUTH_PREFIX, AuthError)
-
-
-def _saver(
-    storage: TokenStorage | None,
-) -> Callable[[str, str | None, int, str | None], None] | None:
-    if storage is None:
-        return None
-
-    def save(access: str, refresh: str | None, expires_in: int, token_type: str | None) -> None:
-        expires_at = datetime.now(timezone.utc) + timedelta(seconds=expires_in)
-        storage.save(StoredTokens(access, refresh, expires_at, token_type or "Bearer"))
-
-    return save
-
-
-def _store_pair(storage: TokenStorage | None) -> Callable[[TokenPair], None] | None:
-    save = _saver(storage)
-    if save is None:
-        return None
-    return lambda pair: save(
-        pair.access_token, pair.refresh_token, pair.expires_in, pair.token_type
-    )
+_AUTH = AUTH_ENDPOINTS
 
 
 def _store_embedded(storage: TokenStorage | None) -> Callable[[Any], None] | None:
-    save = _saver(storage)
+    save = token_saver(storage)
     if save is None:
         return None
 
@@ -70,21 +54,6 @@ def _store_embedded(storage: TokenStorage | None) -> Callable[[Any], None] | Non
             save(tokens.access_token, tokens.refresh_token, tokens.expires_in, "Bearer")
 
     return store
-
-
-def _token_pair(reply: Reply) -> TokenPair:
-    return reply.model(TokenPair, reply.data())
-
-
-def refresh_operation(refresh_token: str, storage: TokenStorage | None) -> Operation[TokenPair]:
-    """The ``POST /api/auth/refresh`` call; the engine uses it for automatic refresh."""
-    return _AUTH.key(
-        "POST",
-        "/refresh",
-        _token_pair,
-        json={"refresh_token": refresh_token},
-        on_success=_store_pair(storage),
-    )
 
 
 def _message(reply: Reply, missing: str, *, top_level_first: bool = True) -> str:
@@ -140,9 +109,7 @@ class AuthResource(Resource[E]):
         return self._credentials.storage
 
     @endpoint
-    def request_nonce(
-        self, *, wallet_address: str, chain: str | None = None
-    ) -> Operation[NonceResponse]:
+    def request_nonce(self, *, wallet_address: str, chain: str | None = None) -> NonceResponse:
         """Ask for a message to sign with a wallet (``chain`` is ``ethereum`` or ``solana``).
 
         Example:
@@ -152,17 +119,19 @@ class AuthResource(Resource[E]):
         body: dict[str, Any] = {"wallet_address": wallet_address}
         if chain:
             body["chain"] = chain
-        return _AUTH.key(
-            "POST",
-            "/nonce",
-            lambda reply: reply.model(NonceResponse, reply.data()),
-            json=body,
+        return self._request(
+            _AUTH.key(
+                "POST",
+                "/nonce",
+                lambda reply: reply.model(NonceResponse, reply.data()),
+                json=body,
+            )
         )
 
     @endpoint
     def verify_wallet(
         self, *, wallet_address: str, signature: str, message: str, chain: str | None = None
-    ) -> Operation[TokenPair]:
+    ) -> TokenPair:
         """Sign in with a wallet signature over the nonce message; stores the tokens."""
         body: dict[str, Any] = {
             "wallet_address": wallet_address,
@@ -171,16 +140,18 @@ class AuthResource(Resource[E]):
         }
         if chain:
             body["chain_type"] = chain
-        return _AUTH.key(
-            "POST",
-            "/wallet-sign-in",
-            _token_pair,
-            json=body,
-            on_success=_store_pair(self._storage),
+        return self._request(
+            _AUTH.key(
+                "POST",
+                "/wallet-sign-in",
+                token_pair,
+                json=body,
+                on_success=store_pair(self._storage),
+            )
         )
 
     @endpoint
-    def sign_in_with_password(self, *, email: str, password: str) -> Operation[TokenPair]:
+    def sign_in_with_password(self, *, email: str, password: str) -> TokenPair:
         """Sign in with e-mail and password; stores the tokens.
 
         Example:
@@ -190,16 +161,18 @@ class AuthResource(Resource[E]):
             >>> tokens.user.email
             'user@example.com'
         """
-        return _AUTH.key(
-            "POST",
-            "/login",
-            _token_pair,
-            json={"email": email, "password": password},
-            on_success=_store_pair(self._storage),
+        return self._request(
+            _AUTH.key(
+                "POST",
+                "/login",
+                token_pair,
+                json={"email": email, "password": password},
+                on_success=store_pair(self._storage),
+            )
         )
 
     @endpoint
-    def refresh_tokens(self, *, refresh_token: str | None = None) -> Operation[TokenPair]:
+    def refresh_tokens(self, *, refresh_token: str | None = None) -> TokenPair:
         """Exchange a refresh token for new tokens (the stored one when not given); stores
         them. The SDK also does this by itself when a token expires."""
         if not refresh_token:
@@ -207,7 +180,7 @@ class AuthResource(Resource[E]):
             refresh_token = stored.refresh_token if stored is not None else None
         if not refresh_token:
             raise MissingAccessTokenError("A refresh token is required to refresh the session")
-        return refresh_operation(refresh_token, self._storage)
+        return self._request(refresh_operation(refresh_token, self._storage))
 
     @endpoint
     def register(
@@ -217,42 +190,46 @@ class AuthResource(Resource[E]):
         password: str,
         username: str | None = None,
         phone_number: str | None = None,
-    ) -> Operation[RegistrationResponse]:
+    ) -> RegistrationResponse:
         """Create an account. With auto-login the response carries tokens, which are stored."""
         body = compact(email=email, password=password, username=username, phone_number=phone_number)
-        return _AUTH.key(
-            "POST",
-            "/register",
-            _with_user(RegistrationResponse, "Registration response missing user payload"),
-            json=body,
-            on_success=_store_embedded(self._storage),
+        return self._request(
+            _AUTH.key(
+                "POST",
+                "/register",
+                _with_user(RegistrationResponse, "Registration response missing user payload"),
+                json=body,
+                on_success=_store_embedded(self._storage),
+            )
         )
 
     @endpoint
-    def send_magic_link(self, *, email: str) -> Operation[MagicLinkSendResponse]:
+    def send_magic_link(self, *, email: str) -> MagicLinkSendResponse:
         """E-mail a one-time sign-in link (on ``spaps local`` it lands in ``/_dev/mailbox``)."""
-        return _AUTH.key(
-            "POST",
-            "/magic-link",
-            _sent_notice(MagicLinkSendResponse, "Magic link response missing message"),
-            json={"email": email},
+        return self._request(
+            _AUTH.key(
+                "POST",
+                "/magic-link",
+                _sent_notice(MagicLinkSendResponse, "Magic link response missing message"),
+                json={"email": email},
+            )
         )
 
     @endpoint
-    def verify_magic_link(
-        self, *, token: str, type: str = "magiclink"
-    ) -> Operation[MagicLinkAuthResponse]:
+    def verify_magic_link(self, *, token: str, type: str = "magiclink") -> MagicLinkAuthResponse:
         """Exchange the token from a magic link for a session; stores the tokens."""
-        return _AUTH.key(
-            "POST",
-            "/verify-magic-link",
-            _with_user(MagicLinkAuthResponse, "Magic link verification response missing user"),
-            json={"token": token, "type": type},
-            on_success=_store_embedded(self._storage),
+        return self._request(
+            _AUTH.key(
+                "POST",
+                "/verify-magic-link",
+                _with_user(MagicLinkAuthResponse, "Magic link verification response missing user"),
+                json={"token": token, "type": type},
+                on_success=_store_embedded(self._storage),
+            )
         )
 
     @endpoint
-    def get_current_user(self, *, access_token: str | None = None) -> Operation[UserProfile]:
+    def get_current_user(self, *, access_token: str | None = None) -> UserProfile:
         """The signed-in user's profile, with linked wallets.
 
         Example:
@@ -270,16 +247,18 @@ class AuthResource(Resource[E]):
                 raise reply.malformed("User profile response missing user payload")
             return reply.model(UserProfile, user)
 
-        return _AUTH.bearer(
-            "GET",
-            "/user",
-            parse,
-            access_token,
-            missing_token_message="Access token is required to fetch the current user profile",
+        return self._request(
+            _AUTH.bearer(
+                "GET",
+                "/user",
+                parse,
+                access_token,
+                missing_token_message="Access token is required to fetch the current user profile",
+            )
         )
 
     @endpoint
-    def logout(self, *, access_token: str | None = None) -> Operation[MessageResponse]:
+    def logout(self, *, access_token: str | None = None) -> MessageResponse:
         """Revoke the current session on the server, then forget the stored tokens."""
         storage = self._storage
 
@@ -294,40 +273,46 @@ class AuthResource(Resource[E]):
             if storage is not None:
                 storage.clear()
 
-        return _AUTH.bearer(
-            "POST",
-            "/logout",
-            parse,
-            access_token,
-            missing_token_message="Access token is required for logout",
-            on_success=forget,
+        return self._request(
+            _AUTH.bearer(
+                "POST",
+                "/logout",
+                parse,
+                access_token,
+                missing_token_message="Access token is required for logout",
+                on_success=forget,
+            )
         )
 
     @endpoint
     def request_password_reset(
         self, *, email: str, redirect_url: str | None = None
-    ) -> Operation[PasswordResetRequestResponse]:
+    ) -> PasswordResetRequestResponse:
         """E-mail a password-reset link. The answer is the same whether or not the account
         exists."""
-        return _AUTH.key(
-            "POST",
-            "/password-reset",
-            _sent_notice(PasswordResetRequestResponse, "Password reset response missing message"),
-            json=compact(email=email, redirect_url=redirect_url),
+        return self._request(
+            _AUTH.key(
+                "POST",
+                "/password-reset",
+                _sent_notice(
+                    PasswordResetRequestResponse, "Password reset response missing message"
+                ),
+                json=compact(email=email, redirect_url=redirect_url),
+            )
         )
 
     @endpoint
-    def confirm_password_reset(
-        self, *, token: str, new_password: str
-    ) -> Operation[MessageResponse]:
+    def confirm_password_reset(self, *, token: str, new_password: str) -> MessageResponse:
         """Set a new password with the token from the reset e-mail."""
-        return _AUTH.key(
-            "POST",
-            "/reset-password-confirm",
-            lambda reply: MessageResponse(
-                message=_message(reply, "Password reset confirmation response missing message")
-            ),
-            json={"token": token, "new_password": new_password},
+        return self._request(
+            _AUTH.key(
+                "POST",
+                "/reset-password-confirm",
+                lambda reply: MessageResponse(
+                    message=_message(reply, "Password reset confirmation response missing message")
+                ),
+                json={"token": token, "new_password": new_password},
+            )
         )
 
     def get_stored_tokens(self) -> StoredTokens | None:

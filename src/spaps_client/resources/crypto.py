@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, compact, path
+from .._engine import AsyncEngine, Endpoints, SyncEngine, compact, path
 from .._envelope import Reply, data_model
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..errors import CryptoPaymentsError
@@ -59,7 +59,7 @@ class CryptoPaymentsResource(Resource[E]):
         metadata: dict[str, Any] | None = None,
         access_token_override: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Operation[CryptoInvoice]:
+    ) -> CryptoInvoice:
         """Create an invoice for ``amount`` (a decimal string) of ``asset`` on ``network``.
 
         An ``Idempotency-Key`` is sent (yours, or one generated for this call), so a retried
@@ -80,35 +80,39 @@ class CryptoPaymentsResource(Resource[E]):
             beneficiary=beneficiary,
             metadata=metadata,
         )
-        return _CRYPTO.bearer(
-            "POST",
-            "/invoices",
-            _invoice,
-            access_token_override,
-            json=body,
-            send_idempotency_key=True,
-            idempotency_key=idempotency_key,
+        return self._request(
+            _CRYPTO.bearer(
+                "POST",
+                "/invoices",
+                _invoice,
+                access_token_override,
+                json=body,
+                send_idempotency_key=True,
+                idempotency_key=idempotency_key,
+            )
         )
 
     @endpoint
     def get_invoice(
         self, invoice_id: str, *, access_token_override: str | None = None
-    ) -> Operation[CryptoInvoice]:
+    ) -> CryptoInvoice:
         """Fetch an invoice by id."""
-        return _CRYPTO.bearer(
-            "GET", self._invoice_path(invoice_id), _invoice, access_token_override
+        return self._request(
+            _CRYPTO.bearer("GET", self._invoice_path(invoice_id), _invoice, access_token_override)
         )
 
     @endpoint
     def get_invoice_status(
         self, invoice_id: str, *, access_token_override: str | None = None
-    ) -> Operation[CryptoInvoiceStatus]:
+    ) -> CryptoInvoiceStatus:
         """The settlement status of an invoice (poll it until ``status`` is final)."""
-        return _CRYPTO.bearer(
-            "GET",
-            self._invoice_path(invoice_id) + "/status",
-            data_model(CryptoInvoiceStatus),
-            access_token_override,
+        return self._request(
+            _CRYPTO.bearer(
+                "GET",
+                self._invoice_path(invoice_id) + "/status",
+                data_model(CryptoInvoiceStatus),
+                access_token_override,
+            )
         )
 
     @endpoint
@@ -118,19 +122,21 @@ class CryptoPaymentsResource(Resource[E]):
         recon_token: str | None = None,
         cursor: dict[str, Any] | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[CryptoReconcileJob]:
+    ) -> CryptoReconcileJob:
         """Schedule a reconciliation run, from ``cursor`` (a previous job's) if given.
 
         ``recon_token`` is sent as ``X-Recon-Token`` when set.
         """
         headers = {"X-Recon-Token": recon_token} if recon_token else {}
-        return _CRYPTO.bearer(
-            "POST",
-            "/reconcile",
-            data_model(CryptoReconcileJob),
-            access_token_override,
-            json={"cursor": cursor} if cursor is not None else {},
-            headers=headers,
+        return self._request(
+            _CRYPTO.bearer(
+                "POST",
+                "/reconcile",
+                data_model(CryptoReconcileJob),
+                access_token_override,
+                json={"cursor": cursor} if cursor is not None else {},
+                headers=headers,
+            )
         )
 
 

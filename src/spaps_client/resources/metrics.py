@@ -40,7 +40,7 @@ class MetricsResource(Resource[E]):
     READINESS_PATH = READINESS_PATH
 
     @endpoint
-    def get_prometheus_metrics(self) -> Operation[str]:
+    def get_prometheus_metrics(self) -> str:
         """The metrics in the Prometheus text format.
 
         Example:
@@ -48,30 +48,30 @@ class MetricsResource(Resource[E]):
             >>> "http_requests_total" in text
             True
         """
-        return Operation(
-            "GET", METRICS_PATH, _text, MetricsError, auth=Auth.NONE, accept="text/plain"
+        return self._request(
+            Operation("GET", METRICS_PATH, _text, MetricsError, auth=Auth.NONE, accept="text/plain")
         )
 
     @endpoint
-    def get_metrics_json(self) -> Operation[dict[str, Any]]:
+    def get_metrics_json(self) -> dict[str, Any]:
         """The metrics as a JSON object (uptime, memory, request counters)."""
-        return _json_object(METRICS_JSON_PATH, "application/json")
+        return self._request(_json_object(METRICS_JSON_PATH, "application/json"))
 
     @endpoint
-    def health(self) -> Operation[dict[str, Any]]:
+    def health(self) -> dict[str, Any]:
         """Liveness: ``{"status": "healthy"}`` (or ``"ok"``) while the server runs.
 
         Example:
             >>> spaps.metrics.health()["status"]
             'healthy'
         """
-        return _json_object(HEALTH_PATH)
+        return self._request(_json_object(HEALTH_PATH))
 
     @endpoint
-    def readiness(self) -> Operation[dict[str, Any]]:
+    def readiness(self) -> dict[str, Any]:
         """Readiness: ``{"ready": true}`` once the server can take traffic. A server that is
         not ready answers 503, raised as :class:`MetricsError`."""
-        return _json_object(READINESS_PATH)
+        return self._request(_json_object(READINESS_PATH))
 
 
 class MetricsClient(SyncResource, MetricsResource[SyncEngine]):

@@ -13,9 +13,10 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, path, query
+from .._engine import AsyncEngine, Endpoints, SyncEngine, path, query
 from .._envelope import data_model
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
+from .._retry import LoggingHooks, RetryConfig
 from ..config import DEFAULT_API_KEY, DEFAULT_BASE_URL, DEFAULT_TIMEOUT
 from ..errors import PaymentsError
 from ..models.payments import (
@@ -79,6 +80,8 @@ class PaymentsResource(Resource[E]):
         client: httpx.Client | httpx.AsyncClient | None = None,
         request_timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         token_storage: TokenStorage | None = None,
+        retry_config: RetryConfig | dict[str, Any] | None = None,
+        logging_hooks: LoggingHooks | dict[str, Any] | None = None,
         engine: E | None = None,
     ) -> None:
         # Named explicitly (not super()): mypy cannot match the value-restricted ``E`` of this
@@ -91,11 +94,11 @@ class PaymentsResource(Resource[E]):
             client=client,
             request_timeout=request_timeout,
             token_storage=token_storage,
+            retry_config=retry_config,
+            logging_hooks=logging_hooks,
             engine=engine,
         )
-        crypto = self._crypto_class(
-            base_url=self.base_url, api_key=self.api_key, engine=self._engine
-        )
+        crypto = self._crypto_class(base_url=self.base_url, engine=self._engine)
         # Share the credentials object itself: a token set on (or stored for) the payments
         # client later is what crypto calls send, as the published client read it live.
         crypto._credentials = self._credentials
@@ -117,7 +120,7 @@ class PaymentsResource(Resource[E]):
         metadata: dict[str, Any] | None = None,
         access_token_override: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Operation[CheckoutSession]:
+    ) -> CheckoutSession:
         """Create a Stripe Checkout session and return the URL to send the user to.
 
         ``mode`` is ``"payment"`` or ``"subscription"``. An ``Idempotency-Key`` is sent (yours,
@@ -141,23 +144,28 @@ class PaymentsResource(Resource[E]):
         }
         if metadata:
             body["metadata"] = metadata
-        return _PAYMENTS.bearer(
-            "POST",
-            PAYMENTS_PREFIX + "/create-checkout-session",
-            data_model(CheckoutSession),
-            access_token_override,
-            json=body,
-            send_idempotency_key=True,
-            idempotency_key=idempotency_key,
+        return self._request(
+            _PAYMENTS.bearer(
+                "POST",
+                PAYMENTS_PREFIX + "/create-checkout-session",
+                data_model(CheckoutSession),
+                access_token_override,
+                json=body,
+                send_idempotency_key=True,
+                idempotency_key=idempotency_key,
+            )
         )
 
     @endpoint
-    def get_balance(
-        self, *, access_token_override: str | None = None
-    ) -> Operation[BalanceOverview]:
+    def get_balance(self, *, access_token_override: str | None = None) -> BalanceOverview:
         """The user's balance, tier and credit usage."""
-        return _PAYMENTS.bearer(
-            "GET", PAYMENTS_PREFIX + "/balance", data_model(BalanceOverview), access_token_override
+        return self._request(
+            _PAYMENTS.bearer(
+                "GET",
+                PAYMENTS_PREFIX + "/balance",
+                data_model(BalanceOverview),
+                access_token_override,
+            )
         )
 
     @endpoint
@@ -170,7 +178,7 @@ class PaymentsResource(Resource[E]):
         metadata: dict[str, Any] | None = None,
         access_token_override: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Operation[PaymentIntent]:
+    ) -> PaymentIntent:
         """Create a PaymentIntent for ``amount`` (smallest currency unit, e.g. cents).
 
         An ``Idempotency-Key`` is sent (yours, or one generated for this call).
@@ -180,14 +188,16 @@ class PaymentsResource(Resource[E]):
             body["payment_method_types"] = payment_method_types
         if metadata:
             body["metadata"] = metadata
-        return _PAYMENTS.bearer(
-            "POST",
-            PAYMENTS_PREFIX + "/create-payment-intent",
-            data_model(PaymentIntent),
-            access_token_override,
-            json=body,
-            send_idempotency_key=True,
-            idempotency_key=idempotency_key,
+        return self._request(
+            _PAYMENTS.bearer(
+                "POST",
+                PAYMENTS_PREFIX + "/create-payment-intent",
+                data_model(PaymentIntent),
+                access_token_override,
+                json=body,
+                send_idempotency_key=True,
+                idempotency_key=idempotency_key,
+            )
         )
 
     @endpoint
@@ -197,18 +207,20 @@ class PaymentsResource(Resource[E]):
         payment_method_id: str,
         set_default: bool | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[PaymentMethodUpdateResult]:
+    ) -> PaymentMethodUpdateResult:
         """Attach a payment method to the customer, optionally as the default."""
         _required(payment_method_id, "payment_method_id")
         body: dict[str, Any] = {"payment_method_id": payment_method_id}
         if set_default is not None:
             body["set_default"] = set_default
-        return _PAYMENTS.bearer(
-            "POST",
-            PAYMENTS_PREFIX + "/update-payment-method",
-            data_model(PaymentMethodUpdateResult),
-            access_token_override,
-            json=body,
+        return self._request(
+            _PAYMENTS.bearer(
+                "POST",
+                PAYMENTS_PREFIX + "/update-payment-method",
+                data_model(PaymentMethodUpdateResult),
+                access_token_override,
+                json=body,
+            )
         )
 
     @endpoint
@@ -223,7 +235,7 @@ class PaymentsResource(Resource[E]):
         tier: str | None = None,
         access_token_override: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Operation[WalletDeposit]:
+    ) -> WalletDeposit:
         """Report an on-chain deposit so it is credited once confirmed.
 
         An ``Idempotency-Key`` is sent (yours, or one generated for this call).
@@ -237,32 +249,36 @@ class PaymentsResource(Resource[E]):
         }
         if tier:
             body["tier"] = tier
-        return _PAYMENTS.bearer(
-            "POST",
-            PAYMENTS_PREFIX + "/wallet-deposit",
-            data_model(WalletDeposit),
-            access_token_override,
-            json=body,
-            send_idempotency_key=True,
-            idempotency_key=idempotency_key,
+        return self._request(
+            _PAYMENTS.bearer(
+                "POST",
+                PAYMENTS_PREFIX + "/wallet-deposit",
+                data_model(WalletDeposit),
+                access_token_override,
+                json=body,
+                send_idempotency_key=True,
+                idempotency_key=idempotency_key,
+            )
         )
 
     @endpoint
     def get_wallet_transaction(
         self, *, transaction_id: str, access_token_override: str | None = None
-    ) -> Operation[WalletTransaction]:
+    ) -> WalletTransaction:
         """The confirmation state of a deposit transaction."""
         route = PAYMENTS_PREFIX + path(
             "/wallet-transaction/{}", _required(transaction_id, "transaction_id")
         )
-        return _PAYMENTS.bearer("GET", route, data_model(WalletTransaction), access_token_override)
+        return self._request(
+            _PAYMENTS.bearer("GET", route, data_model(WalletTransaction), access_token_override)
+        )
 
     # --- subscriptions ----------------------------------------------------------------------
 
     @endpoint
     def get_subscription(
         self, *, subscription_id: str, access_token_override: str | None = None
-    ) -> Operation[SubscriptionDetail]:
+    ) -> SubscriptionDetail:
         """One subscription; ``.plan`` gives its price, product and billing interval.
 
         Example:
@@ -271,7 +287,9 @@ class PaymentsResource(Resource[E]):
             ('active', 'month')
         """
         route = self._stripe("/subscription/{}", _required(subscription_id, "subscription_id"))
-        return _PAYMENTS.bearer("GET", route, data_model(SubscriptionDetail), access_token_override)
+        return self._request(
+            _PAYMENTS.bearer("GET", route, data_model(SubscriptionDetail), access_token_override)
+        )
 
     @endpoint
     def list_subscriptions(
@@ -281,16 +299,18 @@ class PaymentsResource(Resource[E]):
         limit: int | None = None,
         starting_after: str | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[SubscriptionList]:
+    ) -> SubscriptionList:
         """The user's subscriptions, optionally filtered by ``status``; page with
         ``starting_after`` (the last id of the previous page)."""
         params = query(status=status or None, limit=limit, starting_after=starting_after or None)
-        return _PAYMENTS.bearer(
-            "GET",
-            STRIPE_PREFIX + "/subscriptions",
-            data_model(SubscriptionList),
-            access_token_override,
-            params=params,
+        return self._request(
+            _PAYMENTS.bearer(
+                "GET",
+                STRIPE_PREFIX + "/subscriptions",
+                data_model(SubscriptionList),
+                access_token_override,
+                params=params,
+            )
         )
 
     @endpoint
@@ -300,35 +320,39 @@ class PaymentsResource(Resource[E]):
         subscription_id: str,
         immediately: bool | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[SubscriptionCancellation]:
+    ) -> SubscriptionCancellation:
         """Cancel a subscription, at period end unless ``immediately=True``."""
         route = self._stripe(
             "/subscription/{}/cancel", _required(subscription_id, "subscription_id")
         )
         body = {"immediately": immediately} if immediately is not None else {}
-        return _PAYMENTS.bearer(
-            "POST",
-            route,
-            data_model(SubscriptionCancellation),
-            access_token_override,
-            json=body,
+        return self._request(
+            _PAYMENTS.bearer(
+                "POST",
+                route,
+                data_model(SubscriptionCancellation),
+                access_token_override,
+                json=body,
+            )
         )
 
     @endpoint
     def update_subscription(
         self, *, subscription_id: str, price_id: str, access_token_override: str | None = None
-    ) -> Operation[SubscriptionDetail]:
+    ) -> SubscriptionDetail:
         """Move a subscription to another price."""
         route = self._stripe(
             "/subscription/{}/update", _required(subscription_id, "subscription_id")
         )
         _required(price_id, "price_id")
-        return _PAYMENTS.bearer(
-            "POST",
-            route,
-            data_model(SubscriptionDetail),
-            access_token_override,
-            json={"price_id": price_id},
+        return self._request(
+            _PAYMENTS.bearer(
+                "POST",
+                route,
+                data_model(SubscriptionDetail),
+                access_token_override,
+                json={"price_id": price_id},
+            )
         )
 
     # --- checkout sessions ------------------------------------------------------------------
@@ -336,11 +360,13 @@ class PaymentsResource(Resource[E]):
     @endpoint
     def get_checkout_session(
         self, *, session_id: str, access_token_override: str | None = None
-    ) -> Operation[CheckoutSessionDetails]:
+    ) -> CheckoutSessionDetails:
         """A checkout session the user created."""
         route = self._stripe("/checkout-sessions/{}", _required(session_id, "session_id"))
-        return _PAYMENTS.bearer(
-            "GET", route, data_model(CheckoutSessionDetails), access_token_override
+        return self._request(
+            _PAYMENTS.bearer(
+                "GET", route, data_model(CheckoutSessionDetails), access_token_override
+            )
         )
 
     @endpoint
@@ -350,28 +376,32 @@ class PaymentsResource(Resource[E]):
         limit: int | None = None,
         starting_after: str | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[CheckoutSessionList]:
+    ) -> CheckoutSessionList:
         """The user's checkout sessions; page with ``starting_after``."""
-        return _PAYMENTS.bearer(
-            "GET",
-            STRIPE_PREFIX + "/checkout-sessions",
-            data_model(CheckoutSessionList),
-            access_token_override,
-            params=query(limit=limit, starting_after=starting_after or None),
+        return self._request(
+            _PAYMENTS.bearer(
+                "GET",
+                STRIPE_PREFIX + "/checkout-sessions",
+                data_model(CheckoutSessionList),
+                access_token_override,
+                params=query(limit=limit, starting_after=starting_after or None),
+            )
         )
 
     @endpoint
     def expire_checkout_session(
         self, *, session_id: str, access_token_override: str | None = None
-    ) -> Operation[ExpireCheckoutSessionResult]:
+    ) -> ExpireCheckoutSessionResult:
         """Expire an open checkout session so it can no longer be paid."""
         route = self._stripe("/checkout-sessions/{}/expire", _required(session_id, "session_id"))
-        return _PAYMENTS.bearer(
-            "POST",
-            route,
-            data_model(ExpireCheckoutSessionResult),
-            access_token_override,
-            json={},
+        return self._request(
+            _PAYMENTS.bearer(
+                "POST",
+                route,
+                data_model(ExpireCheckoutSessionResult),
+                access_token_override,
+                json={},
+            )
         )
 
     # --- guest checkout (API key only) ------------------------------------------------------
@@ -392,7 +422,7 @@ class PaymentsResource(Resource[E]):
         allow_promotion_codes: bool | None = None,
         locale: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Operation[GuestCheckoutSession]:
+    ) -> GuestCheckoutSession:
         """Create a checkout session for a visitor without an account (API key only).
 
         An ``Idempotency-Key`` is sent (yours, or one generated for this call).
@@ -429,20 +459,22 @@ class PaymentsResource(Resource[E]):
         body.update({key: value for key, value in optional.items() if value})
         if allow_promotion_codes is not None:
             body["allow_promotion_codes"] = allow_promotion_codes
-        return _PAYMENTS.key(
-            "POST",
-            STRIPE_PREFIX + "/guest-checkout-sessions",
-            data_model(GuestCheckoutSession),
-            json=body,
-            send_idempotency_key=True,
-            idempotency_key=idempotency_key,
+        return self._request(
+            _PAYMENTS.key(
+                "POST",
+                STRIPE_PREFIX + "/guest-checkout-sessions",
+                data_model(GuestCheckoutSession),
+                json=body,
+                send_idempotency_key=True,
+                idempotency_key=idempotency_key,
+            )
         )
 
     @endpoint
-    def get_guest_checkout_session(self, *, session_id: str) -> Operation[CheckoutSessionDetails]:
+    def get_guest_checkout_session(self, *, session_id: str) -> CheckoutSessionDetails:
         """A guest checkout session (API key only)."""
         route = self._stripe("/guest-checkout-sessions/{}", _required(session_id, "session_id"))
-        return _PAYMENTS.key("GET", route, data_model(CheckoutSessionDetails))
+        return self._request(_PAYMENTS.key("GET", route, data_model(CheckoutSessionDetails)))
 
     @endpoint
     def list_guest_checkout_sessions(
@@ -451,18 +483,20 @@ class PaymentsResource(Resource[E]):
         limit: int | None = None,
         starting_after: str | None = None,
         customer_email: str | None = None,
-    ) -> Operation[GuestCheckoutSessionList]:
+    ) -> GuestCheckoutSessionList:
         """Guest checkout sessions, optionally for one e-mail (API key only)."""
         params = query(
             limit=limit,
             starting_after=starting_after or None,
             customer_email=customer_email or None,
         )
-        return _PAYMENTS.key(
-            "GET",
-            STRIPE_PREFIX + "/guest-checkout-sessions",
-            data_model(GuestCheckoutSessionList),
-            params=params,
+        return self._request(
+            _PAYMENTS.key(
+                "GET",
+                STRIPE_PREFIX + "/guest-checkout-sessions",
+                data_model(GuestCheckoutSessionList),
+                params=params,
+            )
         )
 
     @endpoint
@@ -473,7 +507,7 @@ class PaymentsResource(Resource[E]):
         email: str,
         password: str | None = None,
         send_magic_link: bool | None = None,
-    ) -> Operation[GuestCheckoutConversionResult]:
+    ) -> GuestCheckoutConversionResult:
         """Link a paid guest checkout to an account (created with ``password`` if new), or
         e-mail a magic link to sign in (API key only)."""
         body: dict[str, Any] = {"session_id": session_id, "email": email}
@@ -481,11 +515,13 @@ class PaymentsResource(Resource[E]):
             body["password"] = password
         if send_magic_link is not None:
             body["send_magic_link"] = send_magic_link
-        return _PAYMENTS.key(
-            "POST",
-            STRIPE_PREFIX + "/guest-checkout-sessions/convert",
-            data_model(GuestCheckoutConversionResult),
-            json=body,
+        return self._request(
+            _PAYMENTS.key(
+                "POST",
+                STRIPE_PREFIX + "/guest-checkout-sessions/convert",
+                data_model(GuestCheckoutConversionResult),
+                json=body,
+            )
         )
 
     # --- payment history --------------------------------------------------------------------
@@ -499,7 +535,7 @@ class PaymentsResource(Resource[E]):
         ending_before: str | None = None,
         status: str | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[PaymentHistory]:
+    ) -> PaymentHistory:
         """The user's charges, newest first; page with ``starting_after``/``ending_before``."""
         params = query(
             limit=limit,
@@ -507,25 +543,29 @@ class PaymentsResource(Resource[E]):
             ending_before=ending_before or None,
             status=status or None,
         )
-        return _PAYMENTS.bearer(
-            "GET",
-            STRIPE_PREFIX + "/history",
-            data_model(PaymentHistory),
-            access_token_override,
-            params=params,
+        return self._request(
+            _PAYMENTS.bearer(
+                "GET",
+                STRIPE_PREFIX + "/history",
+                data_model(PaymentHistory),
+                access_token_override,
+                params=params,
+            )
         )
 
     @endpoint
     def get_payment_detail(
         self, *, payment_id: str, access_token_override: str | None = None
-    ) -> Operation[PaymentRecord]:
+    ) -> PaymentRecord:
         """One charge, with its invoice and metadata."""
         route = self._stripe("/payment/{}", _required(payment_id, "payment_id"))
-        return _PAYMENTS.bearer(
-            "GET",
-            route,
-            lambda reply: reply.model(PaymentRecord, reply.nested(reply.data(), "payment")),
-            access_token_override,
+        return self._request(
+            _PAYMENTS.bearer(
+                "GET",
+                route,
+                lambda reply: reply.model(PaymentRecord, reply.nested(reply.data(), "payment")),
+                access_token_override,
+            )
         )
 
     # --- product catalogue ------------------------------------------------------------------
@@ -540,7 +580,7 @@ class PaymentsResource(Resource[E]):
         starting_after: str | None = None,
         mode: str | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[ProductList]:
+    ) -> ProductList:
         """The product catalogue with prices.
 
         Example:
@@ -555,12 +595,14 @@ class PaymentsResource(Resource[E]):
             starting_after=starting_after or None,
             mode=mode or None,
         )
-        return _PAYMENTS.bearer(
-            "GET",
-            STRIPE_PREFIX + "/products",
-            data_model(ProductList),
-            access_token_override,
-            params=params,
+        return self._request(
+            _PAYMENTS.bearer(
+                "GET",
+                STRIPE_PREFIX + "/products",
+                data_model(ProductList),
+                access_token_override,
+                params=params,
+            )
         )
 
     @endpoint
@@ -570,12 +612,14 @@ class PaymentsResource(Resource[E]):
         *,
         include_prices: bool = True,
         access_token_override: str | None = None,
-    ) -> Operation[Product]:
+    ) -> Product:
         """One product; its prices are included unless ``include_prices=False``."""
         route = self._stripe("/products/{}", _required(product_id, "product_id"))
         params = {"include_prices": "false"} if not include_prices else None
-        return _PAYMENTS.bearer(
-            "GET", route, data_model(Product), access_token_override, params=params
+        return self._request(
+            _PAYMENTS.bearer(
+                "GET", route, data_model(Product), access_token_override, params=params
+            )
         )
 
 

@@ -42,7 +42,7 @@ class SecureMessagesResource(Resource[E]):
         content: str,
         metadata: dict[str, Any] | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[SecureMessage]:
+    ) -> SecureMessage:
         """Store a message between a patient and a practitioner.
 
         Example:
@@ -62,33 +62,35 @@ class SecureMessagesResource(Resource[E]):
         }
         if metadata is not None:
             body["metadata"] = metadata
-        return Operation(
-            "POST",
-            SECURE_MESSAGES_PREFIX,
-            _message,
-            SecureMessagesError,
-            auth=Auth.OPTIONAL_BEARER,
-            access_token=access_token_override,
-            json=body,
+        return self._request(
+            Operation(
+                "POST",
+                SECURE_MESSAGES_PREFIX,
+                _message,
+                SecureMessagesError,
+                auth=Auth.OPTIONAL_BEARER,
+                access_token=access_token_override,
+                json=body,
+            )
         )
 
     @endpoint
-    def list_messages(
-        self, *, access_token_override: str | None = None
-    ) -> Operation[list[SecureMessage]]:
+    def list_messages(self, *, access_token_override: str | None = None) -> list[SecureMessage]:
         """The messages visible to the caller (an empty list when there are none).
 
         Example:
             >>> for message in spaps.secure_messages.list_messages():
             ...     print(message.patient_id, message.content)
         """
-        return Operation(
-            "GET",
-            SECURE_MESSAGES_PREFIX,
-            _messages,
-            SecureMessagesError,
-            auth=Auth.OPTIONAL_BEARER,
-            access_token=access_token_override,
+        return self._request(
+            Operation(
+                "GET",
+                SECURE_MESSAGES_PREFIX,
+                _messages,
+                SecureMessagesError,
+                auth=Auth.OPTIONAL_BEARER,
+                access_token=access_token_override,
+            )
         )
 
 

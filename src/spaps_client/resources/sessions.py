@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, path, query
+from .._engine import AsyncEngine, Endpoints, SyncEngine, path, query
 from .._envelope import Reply
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..errors import SessionError
@@ -66,23 +66,23 @@ class SessionsResource(Resource[E]):
     SESSIONS_PREFIX = SESSIONS_PREFIX
 
     @endpoint
-    def get_current_session(
-        self, *, access_token_override: str | None = None
-    ) -> Operation[SessionSummary]:
+    def get_current_session(self, *, access_token_override: str | None = None) -> SessionSummary:
         """The session behind the current access token.
 
         Example:
             >>> current = spaps.sessions.get_current_session()
             >>> print(current.session_id, current.expires_at)
         """
-        return _SESSIONS.bearer("GET", "/current", _current, access_token_override)
+        return self._request(_SESSIONS.bearer("GET", "/current", _current, access_token_override))
 
     @endpoint
     def validate_session(
         self, *, access_token_override: str | None = None
-    ) -> Operation[SessionValidationResult]:
+    ) -> SessionValidationResult:
         """Ask the server whether the current session is still valid (it may renew it)."""
-        return _SESSIONS.bearer("POST", "/validate", _validation, access_token_override, json={})
+        return self._request(
+            _SESSIONS.bearer("POST", "/validate", _validation, access_token_override, json={})
+        )
 
     @endpoint
     def list_sessions(
@@ -91,7 +91,7 @@ class SessionsResource(Resource[E]):
         limit: int | None = None,
         starting_after: str | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[SessionListResult]:
+    ) -> SessionListResult:
         """The user's sessions, newest first; page with ``starting_after=<last session id>``.
 
         Example:
@@ -100,25 +100,27 @@ class SessionsResource(Resource[E]):
             ...     print(session.session_id, session.user_agent, session.is_current)
         """
         params = query(limit=limit, starting_after=starting_after or None)
-        return _SESSIONS.bearer("GET", "", _listing, access_token_override, params=params)
+        return self._request(
+            _SESSIONS.bearer("GET", "", _listing, access_token_override, params=params)
+        )
 
     @endpoint
-    def touch_session(
-        self, *, access_token_override: str | None = None
-    ) -> Operation[SessionTouchResult]:
+    def touch_session(self, *, access_token_override: str | None = None) -> SessionTouchResult:
         """Record activity on the current session so it does not go idle."""
-        return _SESSIONS.bearer(
-            "POST",
-            "/touch",
-            lambda reply: reply.model(SessionTouchResult, reply.data()),
-            access_token_override,
-            json={},
+        return self._request(
+            _SESSIONS.bearer(
+                "POST",
+                "/touch",
+                lambda reply: reply.model(SessionTouchResult, reply.data()),
+                access_token_override,
+                json={},
+            )
         )
 
     @endpoint
     def revoke_session(
         self, session_id: str, *, access_token_override: str | None = None
-    ) -> Operation[SessionRevokeResult]:
+    ) -> SessionRevokeResult:
         """Sign out one session (for example another device) by its id.
 
         Example:
@@ -134,7 +136,9 @@ class SessionsResource(Resource[E]):
             # Servers that leave out the id still revoked the one we asked for.
             return reply.model(SessionRevokeResult, {"session_id": session_id, **reply.data()})
 
-        return _SESSIONS.bearer("DELETE", path("/{}", session_id), parse, access_token_override)
+        return self._request(
+            _SESSIONS.bearer("DELETE", path("/{}", session_id), parse, access_token_override)
+        )
 
 
 class SessionsClient(SyncResource, SessionsResource[SyncEngine]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, compact, query
+from .._engine import AsyncEngine, Endpoints, SyncEngine, compact, query
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..errors import UsageError
 from ..models.usage import UsageFeaturesResponse, UsageHistoryResponse, UsageRecordResult
@@ -24,9 +24,7 @@ class UsageResource(Resource[E]):
     USAGE_PREFIX = USAGE_PREFIX
 
     @endpoint
-    def get_features(
-        self, *, access_token_override: str | None = None
-    ) -> Operation[UsageFeaturesResponse]:
+    def get_features(self, *, access_token_override: str | None = None) -> UsageFeaturesResponse:
         """Usage and limits of every metered feature in the current period.
 
         Example:
@@ -34,11 +32,13 @@ class UsageResource(Resource[E]):
             >>> for feature in snapshot.features:
             ...     print(feature.name, feature.used, feature.limit)
         """
-        return _USAGE.bearer(
-            "GET",
-            "/features",
-            lambda reply: reply.model(UsageFeaturesResponse, reply.data()),
-            access_token_override,
+        return self._request(
+            _USAGE.bearer(
+                "GET",
+                "/features",
+                lambda reply: reply.model(UsageFeaturesResponse, reply.data()),
+                access_token_override,
+            )
         )
 
     @endpoint
@@ -51,7 +51,7 @@ class UsageResource(Resource[E]):
         timestamp: str | None = None,
         idempotency_key: str | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[UsageRecordResult]:
+    ) -> UsageRecordResult:
         """Record ``quantity`` units of ``feature``.
 
         Every call carries an ``Idempotency-Key`` (``idempotency_key`` when given, else one
@@ -65,17 +65,19 @@ class UsageResource(Resource[E]):
             >>> print(result.current_usage.remaining)
         """
         key = idempotency_key or None
-        return _USAGE.bearer(
-            "POST",
-            "/record",
-            lambda reply: reply.model(UsageRecordResult, reply.data()),
-            access_token_override,
-            json=compact(
-                feature=feature, quantity=quantity, metadata=metadata, timestamp=timestamp
-            ),
-            headers={"X-Idempotency-Key": key} if key is not None else {},
-            idempotency_key=key,
-            send_idempotency_key=True,
+        return self._request(
+            _USAGE.bearer(
+                "POST",
+                "/record",
+                lambda reply: reply.model(UsageRecordResult, reply.data()),
+                access_token_override,
+                json=compact(
+                    feature=feature, quantity=quantity, metadata=metadata, timestamp=timestamp
+                ),
+                headers={"X-Idempotency-Key": key} if key is not None else {},
+                idempotency_key=key,
+                send_idempotency_key=True,
+            )
         )
 
     @endpoint
@@ -88,7 +90,7 @@ class UsageResource(Resource[E]):
         feature: str | None = None,
         format: str | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[UsageHistoryResponse]:
+    ) -> UsageHistoryResponse:
         """Aggregated usage over time (``period`` such as ``"daily"``; dates as
         ``YYYY-MM-DD``).
 
@@ -103,12 +105,14 @@ class UsageResource(Resource[E]):
             feature=feature or None,
             format=format or None,
         )
-        return _USAGE.bearer(
-            "GET",
-            "/history",
-            lambda reply: reply.model(UsageHistoryResponse, reply.data()),
-            access_token_override,
-            params=params,
+        return self._request(
+            _USAGE.bearer(
+                "GET",
+                "/history",
+                lambda reply: reply.model(UsageHistoryResponse, reply.data()),
+                access_token_override,
+                params=params,
+            )
         )
 
 

@@ -9,7 +9,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .._engine import AsyncEngine, Endpoints, Operation, SyncEngine, compact, path, query
+from .._engine import AsyncEngine, Endpoints, SyncEngine, compact, path, query
 from .._envelope import Reply
 from .._resource import AsyncResource, E, Resource, SyncResource, endpoint
 from ..errors import WhitelistError
@@ -79,14 +79,14 @@ class WhitelistResource(Resource[E]):
     WHITELIST_PREFIX = WHITELIST_PREFIX
 
     @endpoint
-    def check(self, *, email: str) -> Operation[WhitelistCheckResult]:
+    def check(self, *, email: str) -> WhitelistCheckResult:
         """Whether ``email`` is whitelisted (API key only; no access token is sent).
 
         Example:
             >>> result = spaps.whitelist.check(email="user@example.com")
             >>> print(result.message, result.entry.tier if result.entry else None)
         """
-        return _WHITELIST.key("GET", "/check", _check, params=query(email=email))
+        return self._request(_WHITELIST.key("GET", "/check", _check, params=query(email=email)))
 
     @endpoint
     def list(
@@ -96,7 +96,7 @@ class WhitelistResource(Resource[E]):
         offset: int = 0,
         tier: str | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[WhitelistListResult]:
+    ) -> WhitelistListResult:
         """A page of whitelist entries, optionally of one ``tier``.
 
         Example:
@@ -104,7 +104,9 @@ class WhitelistResource(Resource[E]):
             >>> print(page.total, [entry.email for entry in page.entries])
         """
         params = query(limit=limit, offset=offset, tier=tier or None)
-        return _WHITELIST.bearer("GET", "", _listing, access_token_override, params=params)
+        return self._request(
+            _WHITELIST.bearer("GET", "", _listing, access_token_override, params=params)
+        )
 
     @endpoint
     def add(
@@ -115,19 +117,21 @@ class WhitelistResource(Resource[E]):
         bypass_payment: bool = True,
         metadata: dict[str, Any] | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[WhitelistEntry]:
+    ) -> WhitelistEntry:
         """Whitelist ``email`` with ``tier`` (by default premium, without payment).
 
         Example:
             >>> entry = spaps.whitelist.add(email="vip@example.com", tier="enterprise")
         """
         body = compact(email=email, tier=tier, bypass_payment=bypass_payment, metadata=metadata)
-        return _WHITELIST.bearer(
-            "POST",
-            "",
-            _entry("Whitelist add response missing entry"),
-            access_token_override,
-            json=body,
+        return self._request(
+            _WHITELIST.bearer(
+                "POST",
+                "",
+                _entry("Whitelist add response missing entry"),
+                access_token_override,
+                json=body,
+            )
         )
 
     @endpoint
@@ -139,24 +143,24 @@ class WhitelistResource(Resource[E]):
         bypass_payment: bool | None = None,
         metadata: dict[str, Any] | None = None,
         access_token_override: str | None = None,
-    ) -> Operation[WhitelistEntry]:
+    ) -> WhitelistEntry:
         """Change an entry; only the fields given are sent.
 
         Example:
             >>> spaps.whitelist.update(email="vip@example.com", bypass_payment=False)
         """
-        return _WHITELIST.bearer(
-            "PUT",
-            _email_route(email),
-            _entry("Whitelist update response missing entry"),
-            access_token_override,
-            json=compact(tier=tier, bypass_payment=bypass_payment, metadata=metadata),
+        return self._request(
+            _WHITELIST.bearer(
+                "PUT",
+                _email_route(email),
+                _entry("Whitelist update response missing entry"),
+                access_token_override,
+                json=compact(tier=tier, bypass_payment=bypass_payment, metadata=metadata),
+            )
         )
 
     @endpoint
-    def remove(
-        self, *, email: str, access_token_override: str | None = None
-    ) -> Operation[WhitelistMessage]:
+    def remove(self, *, email: str, access_token_override: str | None = None) -> WhitelistMessage:
         """Remove ``email`` from the whitelist.
 
         Example:
@@ -172,7 +176,7 @@ class WhitelistResource(Resource[E]):
                 message=_message(reply, "Whitelist remove response missing message")
             )
 
-        return _WHITELIST.bearer("DELETE", route, parse, access_token_override)
+        return self._request(_WHITELIST.bearer("DELETE", route, parse, access_token_override))
 
 
 class WhitelistClient(SyncResource, WhitelistResource[SyncEngine]):

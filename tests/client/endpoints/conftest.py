@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from spaps_client.http import RetryClient
-from spaps_client.http_async import RetryAsyncClient
+from spaps_client import RetryConfig
 
 BASE = "http://test"
 
@@ -37,26 +36,16 @@ class Harness:
         return self.responses.pop(0)
 
     def make(self, *, retry: bool = False, **kwargs: Any) -> Any:
-        """A sub-client of this flavour; ``retry=True`` puts a retrying transport under it
-        (with no real sleeping)."""
+        """A sub-client of this flavour over the mock transport; ``retry=True`` keeps the
+        default retry policy (waiting on the fake clock), otherwise one attempt per call."""
         transport = httpx.MockTransport(self._handle)
+        if not retry:
+            kwargs.setdefault("retry_config", RetryConfig(max_attempts=1))
         if self.flavour == "sync":
-            http: httpx.Client = (
-                RetryClient(base_url=BASE, transport=transport, sleep=lambda _: None)
-                if retry
-                else httpx.Client(base_url=BASE, transport=transport)
-            )
+            http = httpx.Client(base_url=BASE, transport=transport)
             self._http.append(http)
             return self.sync_class(base_url=BASE, api_key="k", client=http, **kwargs)
-
-        async def no_sleep(_: float) -> None:
-            return None
-
-        ahttp: httpx.AsyncClient = (
-            RetryAsyncClient(base_url=BASE, transport=transport, sleep=no_sleep)
-            if retry
-            else httpx.AsyncClient(base_url=BASE, transport=transport)
-        )
+        ahttp = httpx.AsyncClient(base_url=BASE, transport=transport)
         self._http.append(ahttp)
         return self.async_class(base_url=BASE, api_key="k", client=ahttp, **kwargs)
 
