@@ -98,8 +98,10 @@ def domain_routers() -> list[APIRouter]:
         health,
         metrics,
         payments,
+        secure_messages,
         sessions,
         stripe,
+        usage,
         well_known,
         whitelist,
     )
@@ -118,6 +120,8 @@ def domain_routers() -> list[APIRouter]:
         stripe.router,
         checkout_pages.router,
         dev_payments.router,
+        usage.router,
+        secure_messages.router,
     ]
 
 

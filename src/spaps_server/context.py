@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from .config import DataDirError, ServerConfig
 from .domain.clock import Clock
 from .domain.models import Application
+from .security.aead import KeyRingError, KeyRingFile
 from .security.passwords import PasswordHasher, PasswordPolicy
 from .security.tokens import TokenSigner
 from .services.applications import ApplicationService
@@ -24,8 +25,10 @@ from .services.idempotency import IdempotencyService
 from .services.mailbox import MailboxService
 from .services.metrics import MetricsRegistry
 from .services.payments import PaymentsServices, build_payments
+from .services.secure_messages import SecureMessageService
 from .services.seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
 from .services.sessions import SessionPolicy, SessionService
+from .services.usage import UsageService
 from .services.whitelist import WhitelistService
 from .storage.database import Database, DatabaseConfigError, DatabaseKind, redact_database_url
 from .storage.migrations import migrate, reset_database
@@ -51,6 +54,8 @@ class AppContext:
     whitelist: WhitelistService
     idempotency: IdempotencyService
     payments: PaymentsServices
+    usage: UsageService
+    secure_messages: SecureMessageService
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -158,6 +163,8 @@ async def open_context(
             tier_override=whitelist.tier_for,
             profile_metadata=whitelist.profile_metadata,
         )
+        usage = UsageService(db, clock, metrics, whitelisted=whitelist_bypasses_payment(whitelist))
+        secure_messages = SecureMessageService(db, open_key_ring(config), clock, metrics)
         ctx = AppContext(
             config=config,
             db=db,
@@ -172,6 +179,8 @@ async def open_context(
             whitelist=whitelist,
             idempotency=IdempotencyService(db, clock),
             payments=build_payments(db, clock, metrics, auth, base_url=config.base_url),
+            usage=usage,
+            secure_messages=secure_messages,
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)
@@ -179,3 +188,29 @@ async def open_context(
         await db.dispose()
         raise
     return ctx
+
+
+def open_key_ring(config: ServerConfig) -> KeyRingFile:
+    """The secure-message key ring of ``config`` (created on first use in the data dir,
+    starting from the data dir's encryption key; a configured key file must exist)."""
+    path = config.message_key_path
+    try:
+        if config.message_key_file is not None:
+            return KeyRingFile(path, create=False)
+        return KeyRingFile(path, initial_key=config.secrets.encryption_key)
+    except KeyRingError as exc:
+        raise DataDirError(str(exc)) from exc
+    except OSError as exc:
+        raise DataDirError(f"cannot create key file {path}: {exc.strerror}") from exc
+
+
+def whitelist_bypasses_payment(
+    whitelist: WhitelistService,
+) -> Callable[[str, str | None], Awaitable[bool]]:
+    """Whether a user's whitelist entry lets them skip payment (they get whitelisted limits)."""
+
+    async def check(application_id: str, email: str | None) -> bool:
+        entry = await whitelist.lookup(application_id, email)
+        return bool(entry and entry.bypass_payment)
+
+    return check
