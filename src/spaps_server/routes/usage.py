@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
 
 from ..http.deps import Ctx, CurrentApplication, CurrentPrincipal
 from ..http.envelopes import Envelope, EnvelopeJSONResponse, ok
+from ..http.idempotency import REPLAYED_HEADER, idempotent
 from ..services.usage import UsageService
 
 router = APIRouter(prefix="/api/usage", tags=["usage"])
@@ -141,21 +144,36 @@ async def get_features(
 
 @router.post("/record", summary="Record usage", response_model=Envelope[RecordOut])
 async def record_usage(
-    body: RecordIn, app: CurrentApplication, principal: CurrentPrincipal, ctx: Ctx
-) -> EnvelopeJSONResponse:
+    body: RecordIn,
+    request: Request,
+    app: CurrentApplication,
+    principal: CurrentPrincipal,
+    ctx: Ctx,
+) -> Response:
     """Adds ``quantity`` to the feature's counter; 402 ``USAGE_LIMIT_EXCEEDED`` past a
-    ``reject`` limit (nothing recorded)."""
-    record = await ctx.usage.record(
-        app.id,
-        principal.user_id,
-        tier=principal.tier,
-        email=principal.email,
-        feature=body.feature,
-        quantity=body.quantity,
-        timestamp=body.timestamp,
-        metadata=body.metadata,
+    ``reject`` limit (nothing recorded). With ``Idempotency-Key`` or ``X-Idempotency-Key`` a
+    repeated request records nothing and answers the first result (``Idempotent-Replayed``)."""
+
+    async def operation(conn: AsyncConnection) -> Response:
+        record = await ctx.usage.record(
+            app.id,
+            principal.user_id,
+            tier=principal.tier,
+            email=principal.email,
+            feature=body.feature,
+            quantity=body.quantity,
+            timestamp=body.timestamp,
+            metadata=body.metadata,
+            conn=conn,
+        )
+        return ok(UsageService.record_json(record))
+
+    response = await idempotent(
+        request, ctx, application_id=app.id, caller=principal.user_id, operation=operation
     )
-    return ok(UsageService.record_json(record))
+    if response.headers.get(REPLAYED_HEADER) == "true":
+        ctx.usage.count_replay(body.feature)
+    return response
 
 
 @router.get("/history", summary="Usage over time", response_model=Envelope[HistoryOut])

@@ -212,32 +212,39 @@ class UsageService:
 
     # --- configuration -------------------------------------------------------------------
 
-    async def ensure_defaults(self, application_id: str) -> None:
-        """Give the application :data:`DEFAULT_FEATURES` unless it already had them once."""
+    async def ensure_defaults(
+        self, application_id: str, *, conn: AsyncConnection | None = None
+    ) -> None:
+        """Give the application :data:`DEFAULT_FEATURES` unless it already had them once
+        (in ``conn``'s transaction when given)."""
         if application_id in self._defaults_done:
             return
-        if not await self._repo.defaults_applied(application_id):
-            now = self._clock.now()
-            async with self._db.begin() as conn:
-                if await self._repo.claim_defaults(application_id, now, conn=conn):
-                    for default in DEFAULT_FEATURES:
-                        for tier, limit in default.limits.items():
-                            await self._repo.put_limit(
-                                FeatureLimit(
-                                    application_id,
-                                    default.feature,
-                                    tier,
-                                    default.description,
-                                    None if limit is None else float(limit),
-                                    default.overage,
-                                    default.overage_unit_price,
-                                    now,
-                                    now,
-                                ),
-                                insert_only=True,
-                                conn=conn,
-                            )
+        if not await self._repo.defaults_applied(application_id, conn=conn):
+            async with self._db.use(conn) as c:
+                await self._apply_defaults(application_id, c)
         self._defaults_done.add(application_id)
+
+    async def _apply_defaults(self, application_id: str, conn: AsyncConnection) -> None:
+        now = self._clock.now()
+        if not await self._repo.claim_defaults(application_id, now, conn=conn):
+            return
+        for default in DEFAULT_FEATURES:
+            for tier, limit in default.limits.items():
+                await self._repo.put_limit(
+                    FeatureLimit(
+                        application_id,
+                        default.feature,
+                        tier,
+                        default.description,
+                        None if limit is None else float(limit),
+                        default.overage,
+                        default.overage_unit_price,
+                        now,
+                        now,
+                    ),
+                    insert_only=True,
+                    conn=conn,
+                )
 
     async def list_limits(
         self, application_id: str, feature: str | None = None
@@ -386,9 +393,12 @@ class UsageService:
         by_tier = {row.tier: row for row in rows}
         return by_tier.get(tier) or by_tier.get(FALLBACK_TIER)
 
-    async def _limit_for(self, application_id: str, feature: str, tier: str) -> FeatureLimit:
-        await self.ensure_defaults(application_id)
-        row = self._pick(await self._repo.list_limits(application_id, feature=feature), tier)
+    async def _limit_for(
+        self, application_id: str, feature: str, tier: str, conn: AsyncConnection | None
+    ) -> FeatureLimit:
+        await self.ensure_defaults(application_id, conn=conn)
+        rows = await self._repo.list_limits(application_id, feature=feature, conn=conn)
+        row = self._pick(rows, tier)
         if row is None:
             raise NotFoundError(
                 f"Unknown usage feature {feature!r} for tier {tier!r}",
@@ -496,36 +506,10 @@ class UsageService:
                 )
             recorded_at = min(recorded_at, now)
         limits_tier = await self.usage_tier(application_id, tier, email)
-        row = await self._limit_for(application_id, name, limits_tier)
-        cap = row.limit if row.overage is OveragePolicy.REJECT else None
-        if conn is None:
-            async with self._db.begin() as own:
-                result = await self._apply(
-                    application_id,
-                    user_id,
-                    name,
-                    amount,
-                    period,
-                    row,
-                    cap,
-                    recorded_at,
-                    meta,
-                    now,
-                    own,
-                )
-        else:
+        async with self._db.use(conn) as c:
+            row = await self._limit_for(application_id, name, limits_tier, c)
             result = await self._apply(
-                application_id,
-                user_id,
-                name,
-                amount,
-                period,
-                row,
-                cap,
-                recorded_at,
-                meta,
-                now,
-                conn,
+                application_id, user_id, name, amount, period, row, recorded_at, meta, now, c
             )
         self._records.inc(
             feature=name, outcome="overage" if result.overage_quantity else "recorded"
@@ -541,12 +525,12 @@ class UsageService:
         amount: float,
         period: BillingPeriod,
         row: FeatureLimit,
-        cap: float | None,
         recorded_at: datetime,
         metadata: dict[str, Any],
         now: datetime,
         conn: AsyncConnection,
     ) -> UsageRecord:
+        cap = row.limit if row.overage is OveragePolicy.REJECT else None
         await self._repo.ensure_counter(application_id, user_id, feature, period, conn=conn)
         used_after = await self._repo.add_to_counter(
             application_id, user_id, feature, period, amount, limit=cap, conn=conn
