@@ -13,8 +13,11 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from .config import DataDirError, ServerConfig
 from .domain.clock import Clock
+from .domain.errors import DomainError
 from .domain.models import Application
 from .security.aead import KeyRingError, KeyRingFile
 from .security.passwords import PasswordHasher, PasswordPolicy
@@ -163,7 +166,7 @@ async def open_context(
             tier_override=whitelist.tier_for,
             profile_metadata=whitelist.profile_metadata,
         )
-        usage = UsageService(db, clock, metrics, whitelisted=whitelist_bypasses_payment(whitelist))
+        usage = UsageService(db, clock, metrics, whitelisted=whitelist_bypasses_payment(db))
         secure_messages = SecureMessageService(db, open_key_ring(config), clock, metrics)
         ctx = AppContext(
             config=config,
@@ -205,12 +208,23 @@ def open_key_ring(config: ServerConfig) -> KeyRingFile:
 
 
 def whitelist_bypasses_payment(
-    whitelist: WhitelistService,
-) -> Callable[[str, str | None], Awaitable[bool]]:
-    """Whether a user's whitelist entry lets them skip payment (they get whitelisted limits)."""
+    db: Database,
+) -> Callable[[str, str | None, AsyncConnection | None], Awaitable[bool]]:
+    """Whether a user's whitelist entry lets them skip payment (they get whitelisted limits),
+    read on the caller's connection when given."""
+    from .services.whitelist import normalize_email
+    from .storage.whitelist import WhitelistRepository
 
-    async def check(application_id: str, email: str | None) -> bool:
-        entry = await whitelist.lookup(application_id, email)
+    repo = WhitelistRepository(db)
+
+    async def check(application_id: str, email: str | None, conn: AsyncConnection | None) -> bool:
+        if not email:
+            return False
+        try:
+            address = normalize_email(email)
+        except DomainError:
+            return False
+        entry = await repo.get(application_id, address, conn=conn)
         return bool(entry and entry.bypass_payment)
 
     return check

@@ -61,11 +61,16 @@ _PERIODS = {
     "month": "monthly",
 }
 
-PeriodResolver = Callable[[str, str, datetime], Awaitable[BillingPeriod | None]]
-"""``async (application_id, user_id, now) -> period | None``: a user's current billing
-period when something (a subscription) defines one; ``None`` falls back to calendar months."""
-TierResolver = Callable[[str, str | None], Awaitable[bool]]
-"""``async (application_id, email) -> bool``: whether the user gets the whitelisted limits."""
+PeriodResolver = Callable[
+    [str, str, datetime, AsyncConnection | None], Awaitable[BillingPeriod | None]
+]
+"""``async (application_id, user_id, now, conn) -> period | None``: a user's current billing
+period when something (a subscription) defines one; ``None`` falls back to calendar months.
+Reads on ``conn`` when given (a record holds a transaction and must not wait for a second
+pooled connection)."""
+TierResolver = Callable[[str, str | None, AsyncConnection | None], Awaitable[bool]]
+"""``async (application_id, email, conn) -> bool``: whether the user gets the whitelisted
+limits (reading on ``conn`` when given)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -374,17 +379,31 @@ class UsageService:
 
     # --- periods and tiers ---------------------------------------------------------------
 
-    async def period_for(self, application_id: str, user_id: str, now: datetime) -> BillingPeriod:
+    async def period_for(
+        self,
+        application_id: str,
+        user_id: str,
+        now: datetime,
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> BillingPeriod:
         """The user's billing period at ``now``."""
         if self.period_resolver is not None:
-            period = await self.period_resolver(application_id, user_id, now)
+            period = await self.period_resolver(application_id, user_id, now, conn)
             if period is not None and period.contains(now):
                 return period
         return calendar_month(now)
 
-    async def usage_tier(self, application_id: str, tier: str, email: str | None) -> str:
+    async def usage_tier(
+        self,
+        application_id: str,
+        tier: str,
+        email: str | None,
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> str:
         """The tier whose limits apply to a user."""
-        if self._whitelisted is not None and await self._whitelisted(application_id, email):
+        if self._whitelisted is not None and await self._whitelisted(application_id, email, conn):
             return WHITELISTED_TIER
         return tier
 
@@ -494,19 +513,21 @@ class UsageService:
                 code=ErrorCode.VALIDATION_ERROR,
             )
         now = self._clock.now()
-        period = await self.period_for(application_id, user_id, now)
-        recorded_at = now
-        if timestamp is not None:
-            recorded_at = parse_timestamp(timestamp)
-            if recorded_at > now + CLOCK_SKEW or recorded_at < period.start:
-                raise InvalidError(
-                    "timestamp must lie in the current billing period "
-                    f"({iso(period.start)} to now) and not in the future",
-                    code=ErrorCode.INVALID_USAGE_TIMESTAMP,
-                )
-            recorded_at = min(recorded_at, now)
-        limits_tier = await self.usage_tier(application_id, tier, email)
+        stamp = parse_timestamp(timestamp) if timestamp is not None else None
+        # Every read runs on the record's own connection: holding a write transaction while
+        # waiting for a second pooled connection would stall concurrent records.
         async with self._db.use(conn) as c:
+            period = await self.period_for(application_id, user_id, now, conn=c)
+            recorded_at = now
+            if stamp is not None:
+                if stamp > now + CLOCK_SKEW or stamp < period.start:
+                    raise InvalidError(
+                        "timestamp must lie in the current billing period "
+                        f"({iso(period.start)} to now) and not in the future",
+                        code=ErrorCode.INVALID_USAGE_TIMESTAMP,
+                    )
+                recorded_at = min(stamp, now)
+            limits_tier = await self.usage_tier(application_id, tier, email, conn=c)
             row = await self._limit_for(application_id, name, limits_tier, c)
             result = await self._apply(
                 application_id, user_id, name, amount, period, row, recorded_at, meta, now, c
