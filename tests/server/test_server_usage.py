@@ -298,6 +298,7 @@ def test_bad_input_gets_typed_errors(server: Server):
     error_of(record(server, CAROL, "api_calls", 0), 400, "INVALID_USAGE_QUANTITY")
     error_of(record(server, CAROL, "api_calls", -3), 400, "INVALID_USAGE_QUANTITY")
     error_of(record(server, CAROL, "bad name!", 1), 400, "INVALID_USAGE_FEATURE")
+    error_of(record(server, CAROL, "api_calls\n", 1), 400, "INVALID_USAGE_FEATURE")
     bad = server.http.post(RECORD, json={"feature": "api_calls", "quantity": "lots"}, headers=me)
     error_of(bad, 400, "VALIDATION_ERROR")
     future = (date.today() + timedelta(days=40)).isoformat() + "T00:00:00Z"

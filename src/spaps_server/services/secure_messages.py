@@ -54,7 +54,7 @@ class RotationReport:
 
 
 def _participant(value: object, field: str) -> str:
-    if not isinstance(value, str) or not _PARTICIPANT.match(value) or not value.strip():
+    if not isinstance(value, str) or not _PARTICIPANT.fullmatch(value) or not value.strip():
         raise InvalidError(
             f"{field} must be a user id of 1-128 printable characters",
             code=ErrorCode.INVALID_SECURE_MESSAGE,

@@ -111,7 +111,7 @@ def calendar_month(moment: datetime) -> BillingPeriod:
 
 def validate_feature_name(name: object) -> str:
     """``name`` if it is 1-64 letters, digits, ``_ . : -`` starting with a letter or digit."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidError(
             "A feature name is 1-64 characters: letters, digits, '_', '.', ':', '-'",
             code=ErrorCode.INVALID_USAGE_FEATURE,
