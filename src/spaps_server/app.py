@@ -94,6 +94,7 @@ def domain_routers() -> list[APIRouter]:
         checkout_pages,
         dev,
         dev_payments,
+        dev_usage,
         docs,
         health,
         metrics,
@@ -122,6 +123,7 @@ def domain_routers() -> list[APIRouter]:
         dev_payments.router,
         usage.router,
         secure_messages.router,
+        dev_usage.router,
     ]
 
 

@@ -310,3 +310,36 @@ class UsageRepository:
                 (str(day), start, str(feature), float(quantity), float(cost))
                 for day, start, feature, quantity, cost in await c.execute(query)
             ]
+
+
+class UsageOverviewRepository:
+    """Read-only views of usage across users, for the developer page."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def counters(self, application_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest counters of the application: user, feature, period and amount used."""
+        c = usage_counters.c
+        query = (
+            sa.select(c.user_id, c.feature, c.period_start, c.period_end, c.used)
+            .where(c.application_id == application_id)
+            .order_by(c.period_start.desc(), c.user_id, c.feature)
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            return [dict(r._mapping) for r in await conn.execute(query)]
+
+    async def recent_records(self, application_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest records of the application."""
+        r = usage_records.c
+        query = (
+            sa.select(
+                r.id, r.user_id, r.feature, r.quantity, r.overage_quantity, r.cost, r.recorded_at
+            )
+            .where(r.application_id == application_id)
+            .order_by(r.created_at.desc())
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            return [dict(row._mapping) for row in await conn.execute(query)]
