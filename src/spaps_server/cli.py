@@ -154,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
         "or $SPAPS_PASSWORD_PROFILE)",
     )
     local.add_argument(
+        "--message-key-file",
+        default=os.environ.get("SPAPS_MESSAGE_KEY_FILE") or None,
+        metavar="FILE",
+        help="the secure-message key ring (default: in the data dir; or "
+        "$SPAPS_MESSAGE_KEY_FILE); it must exist",
+    )
+    local.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
         default=None,

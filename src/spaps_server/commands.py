@@ -243,6 +243,7 @@ def run_local(args: argparse.Namespace) -> int:
         session_ttl=args.session_ttl,
         rate_limits=limits,
         password_profile=args.password_profile,
+        message_key_file=Path(args.message_key_file) if args.message_key_file else None,
     )
     try:
         return asyncio.run(_serve(config, sock, args))

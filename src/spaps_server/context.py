@@ -9,6 +9,7 @@ Later issues add their services as fields of :class:`AppContext` and build them 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,6 +37,7 @@ from .services.whitelist import WhitelistService
 from .storage.database import Database, DatabaseConfigError, DatabaseKind, redact_database_url
 from .storage.migrations import migrate, reset_database
 from .storage.tables import metadata
+from .storage.usage import active_subscription_period
 
 logger = logging.getLogger("spaps_server")
 
@@ -166,7 +168,14 @@ async def open_context(
             tier_override=whitelist.tier_for,
             profile_metadata=whitelist.profile_metadata,
         )
-        usage = UsageService(db, clock, metrics, whitelisted=whitelist_bypasses_payment(db))
+        # A subscriber's usage resets with their subscription period, others' monthly.
+        usage = UsageService(
+            db,
+            clock,
+            metrics,
+            whitelisted=whitelist_bypasses_payment(db),
+            period_resolver=functools.partial(active_subscription_period, db),
+        )
         secure_messages = SecureMessageService(db, open_key_ring(config), clock, metrics)
         ctx = AppContext(
             config=config,

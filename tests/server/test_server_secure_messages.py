@@ -343,6 +343,6 @@ def test_messages_metrics(server: Server):
 
     message = send(server, "user@example.com", "p", "q")
     server.http.get(f"{BASE}/{message['id']}", headers=server.as_user("carol@example.com"))
-    text = httpx.get(f"{server.url}/api/metrics").text
-    assert "spaps_secure_messages_created_total 1" in text
-    assert 'spaps_secure_messages_reads_total{outcome="forbidden"} 1' in text
+    text = httpx.get(f"{server.url}/api/metrics").text.splitlines()
+    assert "spaps_secure_messages_created_total 1.0" in text
+    assert 'spaps_secure_messages_reads_total{outcome="forbidden"} 1.0' in text

@@ -331,10 +331,73 @@ def test_bad_input_gets_typed_errors(server: Server):
     assert features(server, CAROL)["api_calls"]["used"] == 0  # nothing recorded by any of it
 
 
+def prometheus_samples(url: str) -> dict[str, float]:
+    """``name{labels}`` -> value of every sample on ``/api/metrics``."""
+    text = httpx.get(f"{url}/api/metrics").text
+    return {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+
+
 def test_metrics_count_records_by_outcome(server: Server):
     data_of(record(server, CAROL, "searches", 30))
     record(server, CAROL, "searches", 1)
-    text = httpx.get(f"{server.url}/api/metrics").text
-    assert 'spaps_usage_records_total{feature="searches",outcome="recorded"} 1' in text
-    assert 'spaps_usage_records_total{feature="searches",outcome="rejected"} 1' in text
-    assert 'spaps_usage_quantity_total{feature="searches"} 30' in text
+    record(server, CAROL, "api_calls", 1, **{"Idempotency-Key": "m-1"})
+    record(server, CAROL, "api_calls", 1, **{"Idempotency-Key": "m-1"})
+    samples = prometheus_samples(server.url)
+    assert samples['spaps_usage_records_total{feature="searches",outcome="recorded"}'] == 1
+    assert samples['spaps_usage_records_total{feature="searches",outcome="rejected"}'] == 1
+    assert samples['spaps_usage_records_total{feature="api_calls",outcome="replayed"}'] == 1
+    assert samples['spaps_usage_quantity_total{feature="searches"}'] == 30
+
+
+def test_a_subscriber_s_period_follows_the_subscription(server: Server):
+    from spaps_server.domain.ids import new_id
+    from spaps_server.storage.tables import subscriptions
+
+    now = server.ctx.clock.now()
+    start = now - timedelta(days=3, hours=5)
+    end = start + timedelta(days=30)
+    user_id = server.user_id(CAROL)
+    application_id = server.ctx.default_application.id
+
+    async def subscribe(db: Database) -> None:
+        async with db.begin() as conn:
+            await conn.execute(
+                subscriptions.insert().values(
+                    id=new_id("sub"),
+                    application_id=application_id,
+                    user_id=user_id,
+                    customer_email=CAROL,
+                    customer_id=None,
+                    item_id=new_id("si"),
+                    price_id="price_test",
+                    product_id="prod_test",
+                    quantity=1,
+                    status="active",
+                    current_period_start=start,
+                    current_period_end=end,
+                    cancel_at_period_end=False,
+                    canceled_at=None,
+                    ended_at=None,
+                    checkout_session_id=None,
+                    metadata={},
+                    created_at=start,
+                    updated_at=start,
+                )
+            )
+
+    server.run_db(subscribe)
+    body = data_of(server.http.get("/api/usage/features", headers=server.as_user(CAROL)))
+    stamp = start.isoformat().replace("+00:00", "Z")
+    assert body["period"]["start"] == stamp
+    assert body["features"][0]["reset_at"] == end.isoformat().replace("+00:00", "Z")
+    result = data_of(record(server, CAROL, "searches", 2))
+    assert result["period"]["start"] == stamp
+    # Another user keeps calendar months.
+    other = data_of(
+        server.http.get("/api/usage/features", headers=server.as_user("dave@example.com"))
+    )
+    assert other["period"]["start"].endswith("-01T00:00:00Z")

@@ -343,3 +343,32 @@ class UsageOverviewRepository:
         )
         async with self._db.read() as conn:
             return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def active_subscription_period(
+    db: Database,
+    application_id: str,
+    user_id: str,
+    now: datetime,
+    conn: AsyncConnection | None = None,
+) -> BillingPeriod | None:
+    """The current period of the user's active subscription that covers ``now`` (the most
+    recently started one if several do), or ``None``."""
+    from ..domain.payments import TIER_GRANTING_STATUSES
+    from .tables import subscriptions as s
+
+    query = (
+        sa.select(s.c.current_period_start, s.c.current_period_end)
+        .where(
+            s.c.application_id == application_id,
+            s.c.user_id == user_id,
+            s.c.status.in_(sorted(TIER_GRANTING_STATUSES)),
+            s.c.current_period_start <= now,
+            s.c.current_period_end > now,
+        )
+        .order_by(s.c.current_period_start.desc())
+        .limit(1)
+    )
+    async with db.use(conn, write=False) as c:
+        row = (await c.execute(query)).first()
+    return BillingPeriod(row[0], row[1]) if row else None
