@@ -94,12 +94,15 @@ def domain_routers() -> list[APIRouter]:
         checkout_pages,
         dev,
         dev_payments,
+        dev_usage,
         docs,
         health,
         metrics,
         payments,
+        secure_messages,
         sessions,
         stripe,
+        usage,
         well_known,
         whitelist,
     )
@@ -118,6 +121,9 @@ def domain_routers() -> list[APIRouter]:
         stripe.router,
         checkout_pages.router,
         dev_payments.router,
+        usage.router,
+        secure_messages.router,
+        dev_usage.router,
     ]
 
 

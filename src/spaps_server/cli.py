@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 # Top-level modules that come with the server extra (a missing one means "install it").
 _EXTRA_MODULES = frozenset(
@@ -153,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
         "or $SPAPS_PASSWORD_PROFILE)",
     )
     local.add_argument(
+        "--message-key-file",
+        default=os.environ.get("SPAPS_MESSAGE_KEY_FILE") or None,
+        metavar="FILE",
+        help="the secure-message key ring (default: in the data dir; or "
+        "$SPAPS_MESSAGE_KEY_FILE); it must exist",
+    )
+    local.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
         default=None,
@@ -202,7 +210,53 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (p_create, p_list, p_archive):
         _add_storage_options(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
+    _add_usage_and_keys_commands(commands)
     return parser
+
+
+def _add_usage_and_keys_commands(commands: Any) -> None:
+    """``spaps usage features list|set|remove`` and ``spaps keys rotate``."""
+    usage = commands.add_parser(
+        "usage",
+        help="configure usage metering",
+        description="Configure metered features and their limits per tier.",
+    )
+    usage.set_defaults(usage_parser=usage)
+    usage_commands = usage.add_subparsers(dest="usage_command", metavar="ACTION")
+    features = usage_commands.add_parser("features", help="list or change feature limits")
+    features.set_defaults(features_parser=features)
+    actions = features.add_subparsers(dest="features_command", metavar="ACTION")
+    listing = actions.add_parser("list", help="list features and their limits per tier")
+    put = actions.add_parser("set", help="create or change a feature's limit for a tier")
+    put.add_argument("feature")
+    put.add_argument("--tier", required=True, help="e.g. basic, premium, whitelisted")
+    put.add_argument("--limit", required=True, help="units per billing period, or 'unlimited'")
+    put.add_argument("--overage", choices=["reject", "allow"], default=None)
+    put.add_argument("--unit-price", type=float, default=None, help="price of one overage unit")
+    put.add_argument("--description", default=None)
+    remove = actions.add_parser("remove", help="remove a feature (or one tier's limit)")
+    remove.add_argument("feature")
+    remove.add_argument("--tier", default=None)
+    keys = commands.add_parser(
+        "keys",
+        help="manage the secure-message encryption keys",
+        description="Manage the key ring that encrypts secure messages at rest.",
+    )
+    keys.set_defaults(keys_parser=keys)
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION")
+    rotate = key_commands.add_parser(
+        "rotate", help="add a new primary key and re-encrypt every message with it"
+    )
+    for sub in (listing, put, remove, rotate):
+        _add_storage_options(sub)
+        sub.add_argument("--json", action="store_true", help="print JSON")
+    for sub in (listing, put, remove):
+        sub.add_argument("--app", default=None, help="application name or id (default: default)")
+    rotate.add_argument(
+        "--message-key-file",
+        default=os.environ.get("SPAPS_MESSAGE_KEY_FILE") or None,
+        help="the key ring file, if not in the data dir (or $SPAPS_MESSAGE_KEY_FILE)",
+    )
 
 
 def _load_commands(command: str) -> ModuleType | None:
@@ -234,6 +288,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "products" and args.products_command is None:
         args.products_parser.print_help()
         return EXIT_USAGE
+    for parent, attr in (
+        ("usage", "usage_parser"),
+        ("keys", "keys_parser"),
+    ):
+        if args.command == parent and getattr(args, f"{parent}_command", None) is None:
+            getattr(args, attr).print_help()
+            return EXIT_USAGE
+    if args.command == "usage" and args.features_command is None:
+        args.features_parser.print_help()
+        return EXIT_USAGE
     commands = _load_commands(args.command)
     if commands is None:
         return EXIT_USAGE
@@ -241,6 +305,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = commands.run_local(args)
     elif args.command == "products":
         status = commands.run_products(args)
+    elif args.command == "usage":
+        status = commands.run_usage(args)
+    elif args.command == "keys":
+        status = commands.run_keys(args)
     else:
         status = commands.run_apps(args)
     return status

@@ -25,7 +25,7 @@ import uvicorn
 from .app import create_app
 from .config import DataDirError, ServerConfig, SmtpSettings, parse_rate_limit, parse_rate_limits
 from .context import AppContext, open_context, open_database
-from .domain.clock import iso_or_none
+from .domain.clock import Clock, iso_or_none
 from .domain.errors import DomainError
 from .http.access_log import install_access_log_redaction
 from .seeding import SeedFileError
@@ -243,6 +243,7 @@ def run_local(args: argparse.Namespace) -> int:
         session_ttl=args.session_ttl,
         rate_limits=limits,
         password_profile=args.password_profile,
+        message_key_file=Path(args.message_key_file) if args.message_key_file else None,
     )
     try:
         return asyncio.run(_serve(config, sock, args))
@@ -386,3 +387,108 @@ async def _products(args: argparse.Namespace) -> int:
 def run_products(args: argparse.Namespace) -> int:
     """``spaps products create|list|archive``."""
     return asyncio.run(_products(args))
+
+
+# --- spaps usage features / spaps keys rotate -------------------------------------------
+
+
+async def _usage(args: argparse.Namespace) -> int:
+    from .services.usage import UsageService
+
+    config = _config_from(args)
+    try:
+        db, _ = await open_database(config)
+    except _STARTUP_ERRORS as exc:
+        return _fail("usage", str(exc))
+    try:
+        apps = ApplicationService(db, MetricsRegistry())
+        default = await apps.ensure_default(config.default_application_name, config.default_api_key)
+        app = await apps.find(args.app) if args.app else default
+        service = UsageService(db, Clock(), MetricsRegistry())
+        action = args.features_command
+        if action == "set":
+            text = args.limit.strip().lower()
+            try:
+                limit = None if text in {"unlimited", "none"} else float(text)
+            except ValueError:
+                return _fail(
+                    "usage", f"--limit must be a number or 'unlimited', not {args.limit!r}"
+                )
+            row = await service.set_limit(
+                app.id,
+                args.feature,
+                args.tier,
+                limit=limit,
+                overage=args.overage,
+                overage_unit_price=args.unit_price,
+                description=args.description,
+            )
+            print(json.dumps(row.to_json()) if args.json else _limit_line(row.to_json()))
+        elif action == "remove":
+            removed = await service.remove_limit(app.id, args.feature, args.tier)
+            if args.json:
+                print(json.dumps({"feature": args.feature, "removed": removed}))
+            else:
+                print(f"Removed {removed} limit(s) of {args.feature} from {app.name}")
+        else:
+            rows = [row.to_json() for row in await service.list_limits(app.id)]
+            if args.json:
+                print(json.dumps({"application": app.name, "features": rows}))
+            else:
+                for item in rows:
+                    print(_limit_line(item))
+    except DomainError as exc:
+        return _fail("usage", exc.message)
+    finally:
+        await db.dispose()
+    return EXIT_OK
+
+
+def _limit_line(item: dict[str, Any]) -> str:
+    limit = "unlimited" if item["limit"] is None else f"{item['limit']:g}"
+    price = f" at {item['overage_unit_price']:g}/unit" if item["overage"] == "allow" else ""
+    return f"{item['feature']}\t{item['tier']}\t{limit}\toverage {item['overage']}{price}"
+
+
+def run_usage(args: argparse.Namespace) -> int:
+    """``spaps usage features list|set|remove``."""
+    return asyncio.run(_usage(args))
+
+
+async def _keys(args: argparse.Namespace) -> int:
+    from .context import open_key_ring
+    from .services.secure_messages import SecureMessageService
+
+    file = Path(args.message_key_file) if args.message_key_file else None
+    config = _config_from(args, message_key_file=file)
+    try:
+        db, _ = await open_database(config)
+    except _STARTUP_ERRORS as exc:
+        return _fail("keys", str(exc))
+    try:
+        service = SecureMessageService(db, open_key_ring(config), Clock(), MetricsRegistry())
+        report = await service.rotate_keys()
+    except DataDirError as exc:
+        return _fail("keys", str(exc))
+    finally:
+        await db.dispose()
+    record = {
+        "primary_key_id": report.new_key_id,
+        "resealed_messages": report.resealed,
+        "removed_key_ids": report.removed_key_ids,
+        "key_ids": report.key_ids,
+        "key_file": str(config.message_key_path),
+    }
+    if args.json:
+        print(json.dumps(record))
+    else:
+        print(f"New primary key {report.new_key_id}; re-encrypted {report.resealed} message(s)")
+        if report.removed_key_ids:
+            print(f"Removed unused keys: {', '.join(report.removed_key_ids)}")
+        print(f"Keys in {config.message_key_path}: {', '.join(report.key_ids)}")
+    return EXIT_OK
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    """``spaps keys rotate``."""
+    return asyncio.run(_keys(args))

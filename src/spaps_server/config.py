@@ -44,6 +44,7 @@ PASSWORD_PROFILES = ("production", "test")
 SIGNING_KEY_FILE = "token_signing_key.pem"
 ENCRYPTION_KEY_FILE = "encryption_key"
 WEBHOOK_SECRET_FILE = "webhook_secret"
+MESSAGE_KEYS_FILE = "secure_message_keys.json"
 
 
 def parse_rate_limit(text: str) -> tuple[str, int, float]:
@@ -233,6 +234,8 @@ class ServerConfig:
     rate_limits: tuple[tuple[str, int, float], ...] = ()
     # How long a client may take to send a request body once its headers are in (408 after).
     body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
+    # The secure-message key ring (JSON, mode 0600); ``None``: MESSAGE_KEYS_FILE in data_dir.
+    message_key_file: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
@@ -261,6 +264,13 @@ class ServerConfig:
     def effective_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file in the data directory."""
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def message_key_path(self) -> Path:
+        """Where the secure-message key ring lives (never in the database)."""
+        if self.message_key_file is not None:
+            return Path(self.message_key_file).expanduser().absolute()
+        return self.data_dir / MESSAGE_KEYS_FILE
 
     def with_port(self, port: int) -> ServerConfig:
         """A copy bound to ``port`` (used once ``--port 0`` has been resolved)."""

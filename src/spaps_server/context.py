@@ -10,13 +10,18 @@ services it depends on.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .config import DataDirError, ServerConfig
 from .domain.clock import Clock
+from .domain.errors import DomainError
 from .domain.models import Application
+from .security.aead import KeyRingError, KeyRingFile
 from .security.passwords import PasswordHasher, PasswordPolicy
 from .security.tokens import TokenSigner
 from .seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
@@ -28,14 +33,17 @@ from .services.metrics import MetricsRegistry
 from .services.one_time_links import OneTimeLinkService
 from .services.password_auth import PasswordAuthService
 from .services.payments import PaymentsServices, build_payments
+from .services.secure_messages import SecureMessageService
 from .services.session_tokens import SessionTokenService
 from .services.sessions import SessionPolicy, SessionService
+from .services.usage import UsageService
 from .services.users import UserAccounts
 from .services.wallet_sign_in import WalletSignInService
 from .services.whitelist import WhitelistService
 from .storage.database import Database, DatabaseConfigError, DatabaseKind, redact_database_url
 from .storage.migrations import migrate, reset_database
 from .storage.tables import metadata
+from .storage.usage import active_subscription_period
 
 logger = logging.getLogger("spaps_server")
 
@@ -61,6 +69,8 @@ class AppContext:
     whitelist: WhitelistService
     idempotency: IdempotencyService
     payments: PaymentsServices
+    usage: UsageService
+    secure_messages: SecureMessageService
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -166,6 +176,15 @@ async def open_context(
         links = OneTimeLinkService(
             db, accounts, session_tokens, mailbox, limits, auth_metrics, settings, clock
         )
+        # A subscriber's usage resets with their subscription period, others' monthly.
+        usage = UsageService(
+            db,
+            clock,
+            metrics,
+            whitelisted=whitelist_bypasses_payment(db),
+            period_resolver=functools.partial(active_subscription_period, db),
+        )
+        secure_messages = SecureMessageService(db, open_key_ring(config), clock, metrics)
         ctx = AppContext(
             config=config,
             db=db,
@@ -186,6 +205,8 @@ async def open_context(
             whitelist=whitelist,
             idempotency=IdempotencyService(db, clock),
             payments=build_payments(db, clock, metrics, accounts, links, base_url=config.base_url),
+            usage=usage,
+            secure_messages=secure_messages,
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)
@@ -193,3 +214,40 @@ async def open_context(
         await db.dispose()
         raise
     return ctx
+
+
+def open_key_ring(config: ServerConfig) -> KeyRingFile:
+    """The secure-message key ring of ``config`` (created on first use in the data dir,
+    starting from the data dir's encryption key; a configured key file must exist)."""
+    path = config.message_key_path
+    try:
+        if config.message_key_file is not None:
+            return KeyRingFile(path, create=False)
+        return KeyRingFile(path, initial_key=config.secrets.encryption_key)
+    except KeyRingError as exc:
+        raise DataDirError(str(exc)) from exc
+    except OSError as exc:
+        raise DataDirError(f"cannot create key file {path}: {exc.strerror}") from exc
+
+
+def whitelist_bypasses_payment(
+    db: Database,
+) -> Callable[[str, str | None, AsyncConnection | None], Awaitable[bool]]:
+    """Whether a user's whitelist entry lets them skip payment (they get whitelisted limits),
+    read on the caller's connection when given."""
+    from .domain.emails import normalize_email
+    from .storage.whitelist import WhitelistRepository
+
+    repo = WhitelistRepository(db)
+
+    async def check(application_id: str, email: str | None, conn: AsyncConnection | None) -> bool:
+        if not email:
+            return False
+        try:
+            address = normalize_email(email)
+        except DomainError:
+            return False
+        entry = await repo.get(application_id, address, conn=conn)
+        return bool(entry and entry.bypass_payment)
+
+    return check

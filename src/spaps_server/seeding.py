@@ -196,10 +196,22 @@ async def seed_products_section(
     return []
 
 
+async def seed_usage_section(
+    ctx: AppContext, application_id: str, value: Any
+) -> builtins.list[SeededAccount]:
+    """The ``usage`` section of a seed file (see :meth:`UsageService.load_seed`)."""
+    try:
+        await ctx.usage.load_seed(application_id, value)
+    except InvalidError as exc:
+        raise SeedFileError(f"usage: {exc.message}") from None
+    return []
+
+
 SEED_FILE_SECTIONS: dict[str, SeedSectionHandler] = {
     "users": seed_users_section,
     "whitelist": seed_whitelist_section,
     "products": seed_products_section,
+    "usage": seed_usage_section,
 }
 
 

@@ -39,6 +39,7 @@ DEV_PAGES: tuple[DevPage, ...] = (
         "Payments",
         "Products, checkout sessions, subscriptions, charges and invoices; test cards.",
     ),
+    DevPage("/_dev/usage", "Usage", "Feature limits, usage counters, secure-message keys."),
     DevPage("/docs", "API reference", "Every route, generated from the OpenAPI schema."),
     DevPage("/openapi.json", "OpenAPI schema", "The machine-readable description."),
     DevPage("/api/metrics", "Metrics (Prometheus)", "Request counts, latencies, counters."),

@@ -386,3 +386,104 @@ payments = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_payments_app_user_created", "application_id", "user_id", "created_at"),
 )
+
+# Usage metering: which features each tier of an application may use and how much, one
+# counter per (user, feature, billing period) moved only by conditional UPDATEs, and the
+# records themselves (``recorded_on`` is the UTC date, for grouping by day in SQL).
+usage_settings = sa.Table(
+    "usage_settings",
+    metadata,
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("defaults_applied_at", UTCDateTime, nullable=False),
+)
+
+usage_features = sa.Table(
+    "usage_features",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("feature", sa.String(64), nullable=False),
+    sa.Column("tier", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("limit_value", sa.Float, nullable=True),  # NULL: unlimited
+    sa.Column("overage", sa.String(16), nullable=False),  # "reject" or "allow"
+    sa.Column("overage_unit_price", sa.Float, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("application_id", "feature", "tier", name="uq_usage_features_key"),
+)
+
+usage_counters = sa.Table(
+    "usage_counters",
+    metadata,
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("feature", sa.String(64), nullable=False),
+    sa.Column("period_start", UTCDateTime, nullable=False),
+    sa.Column("period_end", UTCDateTime, nullable=False),
+    sa.Column("used", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint(
+        "application_id", "user_id", "feature", "period_start", name="pk_usage_counters"
+    ),
+)
+
+usage_records = sa.Table(
+    "usage_records",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("feature", sa.String(64), nullable=False),
+    sa.Column("quantity", sa.Float, nullable=False),
+    sa.Column("overage_quantity", sa.Float, nullable=False),
+    sa.Column("cost", sa.Float, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_on", sa.String(10), nullable=False),
+    sa.Column("period_start", UTCDateTime, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_usage_records_user_day", "application_id", "user_id", "recorded_on"),
+)
+
+# Secure messages: the content (and metadata) only as AES-256-GCM ciphertext; ``key_id``
+# names the key of the ring (outside the database) that sealed it.
+secure_messages = sa.Table(
+    "secure_messages",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("sender_id", sa.String(64), nullable=False),
+    sa.Column("patient_id", sa.String(128), nullable=False),
+    sa.Column("practitioner_id", sa.String(128), nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("nonce", sa.LargeBinary, nullable=False),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_secure_messages_app_created", "application_id", "created_at"),
+    sa.Index("ix_secure_messages_key", "key_id"),
+)

@@ -30,6 +30,7 @@ from . import (
     v0003_whitelist,
     v0004_idempotency,
     v0005_payments,
+    v0006_usage_messages,
 )
 
 __all__ = [
@@ -66,6 +67,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "whitelist", v0003_whitelist.upgrade),
     Migration(4, "idempotency", v0004_idempotency.upgrade),
     Migration(5, "payments", v0005_payments.upgrade),
+    Migration(6, "usage_messages", v0006_usage_messages.upgrade),
 )
 
 # The runner's own view of its bookkeeping table, independent of storage.tables.
