@@ -96,6 +96,7 @@ def domain_routers() -> list[APIRouter]:
         dev_payments,
         docs,
         health,
+        home,
         metrics,
         payments,
         sessions,
@@ -118,6 +119,7 @@ def domain_routers() -> list[APIRouter]:
         stripe.router,
         checkout_pages.router,
         dev_payments.router,
+        home.router,
     ]
 
 
