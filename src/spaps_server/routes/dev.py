@@ -59,9 +59,10 @@ Limit = Annotated[int, Query(ge=1, le=500, description="At most this many, newes
 
 
 @router.get("/_dev/", summary="Developer pages index", response_class=HTMLResponse)
+@router.get("/_dev", include_in_schema=False, response_class=HTMLResponse)
 async def dev_index(request: Request, ctx: Ctx) -> HTMLResponse:
-    """Links to the mailbox and the other developer pages (those of :data:`DEV_PAGES`, then
-    any other ``/_dev/`` page the app serves)."""
+    """Links to the mailbox and every other developer page, and this server's settings."""
+    # DEV_PAGES first, then any other /_dev/ page the app serves.
     from .home import developer_pages
 
     listed = {p.path for p in DEV_PAGES} | {"/_dev/"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from ..domain.errors import NotFoundError
 from ..http.pages import esc, render_api_reference
@@ -63,10 +63,10 @@ async def api_reference(request: Request) -> HTMLResponse:
     return HTMLResponse(_swagger_page(request.app.state.config.default_api_key))
 
 
-@router.get("/docs/", include_in_schema=False)
-async def api_reference_slash() -> RedirectResponse:
-    """``/docs/`` is ``/docs``."""
-    return RedirectResponse("/docs", status_code=308)
+@router.get("/docs/", include_in_schema=False, response_class=HTMLResponse)
+async def api_reference_slash(request: Request) -> HTMLResponse:
+    """``/docs/`` serves ``/docs`` (the API never redirects, so neither do its pages)."""
+    return await api_reference(request)
 
 
 @router.get("/docs/reference", summary="API reference (HTML)", response_class=HTMLResponse)

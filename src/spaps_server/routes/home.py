@@ -1,13 +1,13 @@
 """``/``: the landing page of ``spaps local``, linking the API reference and every developer
 page the app has (found among its routes, so a domain that adds a ``/_dev/...`` page appears
-without editing this module); ``/_dev`` leads to ``/_dev/``."""
+without editing this module)."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from ..http.deps import Ctx
 from ..http.pages import esc, page
@@ -50,7 +50,8 @@ def developer_pages(app: FastAPI) -> list[PageLink]:
         if "text/html" not in content:
             continue
         title = str(operation.get("summary") or path).removesuffix(" (HTML)")
-        description = str(operation.get("description") or "").strip().split("\n")[0]
+        paragraph = str(operation.get("description") or "").strip().split("\n\n")[0]
+        description = " ".join(paragraph.split())
         links.append(PageLink(path, title, description))
     return links
 
@@ -96,9 +97,3 @@ async def landing_page(request: Request, ctx: Ctx) -> HTMLResponse:
         f"{seeded}<h2>From Python</h2><pre>{esc(snippet)}</pre>"
     )
     return HTMLResponse(page("SPAPS local server", body))
-
-
-@router.get("/_dev", include_in_schema=False)
-async def dev_index_without_slash() -> RedirectResponse:
-    """``/_dev`` is ``/_dev/``."""
-    return RedirectResponse("/_dev/", status_code=308)
