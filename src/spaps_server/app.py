@@ -97,6 +97,7 @@ def domain_routers() -> list[APIRouter]:
         dev_usage,
         docs,
         health,
+        home,
         metrics,
         payments,
         secure_messages,
@@ -124,6 +125,7 @@ def domain_routers() -> list[APIRouter]:
         usage.router,
         secure_messages.router,
         dev_usage.router,
+        home.router,
     ]
 
 

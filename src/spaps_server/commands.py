@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import difflib
 import errno
 import json
 import logging
@@ -30,8 +31,9 @@ from .domain.errors import DomainError
 from .http.access_log import install_access_log_redaction
 from .seeding import SeedFileError
 from .services.applications import ApplicationService
+from .services.auth_common import dev_auth_rules
 from .services.metrics import MetricsRegistry
-from .storage.database import DatabaseConfigError
+from .storage.database import DatabaseConfigError, redact_database_url
 from .storage.migrations import MigrationError
 
 EXIT_OK = 0
@@ -212,6 +214,23 @@ async def _serve(config: ServerConfig, sock: socket.socket, args: argparse.Names
     return EXIT_OK
 
 
+def known_rate_limit_buckets() -> list[str]:
+    """The buckets ``--rate-limit`` can set, e.g. ``login:ip``. A bare family (``login``)
+    is not one: the more specific default rules would always win over it."""
+    return sorted(dev_auth_rules())
+
+
+def check_rate_limit_bucket(bucket: str) -> None:
+    """Raise ``ValueError`` naming the known buckets when ``bucket`` is not one of them
+    (a misspelt bucket would otherwise be a limit that never applies)."""
+    known = known_rate_limit_buckets()
+    if bucket in known:
+        return
+    close = difflib.get_close_matches(bucket, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"unknown rate-limit bucket {bucket!r}{hint} (known: {', '.join(known)})")
+
+
 def run_local(args: argparse.Namespace) -> int:
     """``spaps local``."""
     _configure_logging(args.log_level or ("warning" if args.json else "info"))
@@ -226,6 +245,8 @@ def run_local(args: argparse.Namespace) -> int:
     try:
         limits = parse_rate_limits(os.environ.get("SPAPS_RATE_LIMITS", ""))
         limits += tuple(parse_rate_limit(text) for text in args.rate_limit or ())
+        for bucket, _, _ in limits:
+            check_rate_limit_bucket(bucket)
     except ValueError as exc:
         sock.close()
         return _fail("local", str(exc))
@@ -254,8 +275,29 @@ def run_local(args: argparse.Namespace) -> int:
 # --- spaps apps --------------------------------------------------------------------------
 
 
+def _storage_notice(config: ServerConfig) -> str | None:
+    """Say on stderr which data dir and database a command uses; return an error message
+    instead when there is no database yet (creating an empty one would hide a wrong
+    ``--data-dir``)."""
+    data_dir = config.data_dir.resolve()
+    if config.database_url:
+        where = redact_database_url(config.database_url)
+    else:
+        where = str(config.sqlite_path.resolve())
+        if not config.sqlite_path.exists():
+            return (
+                f"no database in {data_dir}: run `spaps local` first (it creates one), "
+                "or pass --data-dir DIR (or $SPAPS_DATA_DIR) pointing at an existing one"
+            )
+    print(f"spaps apps: data dir {data_dir}, database {where}", file=sys.stderr, flush=True)
+    return None
+
+
 async def _apps(args: argparse.Namespace) -> int:
     config = _config_from(args)
+    problem = _storage_notice(config)
+    if problem is not None:
+        return _fail("apps", problem)
     try:
         db, _ = await open_database(config)
     except _STARTUP_ERRORS as exc:

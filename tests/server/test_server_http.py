@@ -174,7 +174,7 @@ async def test_oversized_bodies_are_413(probe_client: httpx.AsyncClient):
 
 async def test_unknown_routes_and_wrong_methods(probe_client: httpx.AsyncClient):
     assert_error(await probe_client.get("/api/does-not-exist"), 404, "NOT_FOUND")
-    assert_error(await probe_client.get("/"), 404, "NOT_FOUND")
+    assert_error(await probe_client.get("/nothing-here"), 404, "NOT_FOUND")
     response = await probe_client.delete("/health")
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert "GET" in response.headers["allow"]
@@ -182,9 +182,13 @@ async def test_unknown_routes_and_wrong_methods(probe_client: httpx.AsyncClient)
 
 
 async def test_trailing_slashes_are_not_redirected(probe_client: httpx.AsyncClient):
-    for path in ("/health/", "/api/probe/notes/", "/docs/"):
+    for path in ("/health/", "/api/probe/notes/"):
         response = await probe_client.get(path, headers={"X-API-Key": DEFAULT_KEY})
         assert response.status_code == 404, path
+        assert "location" not in response.headers
+    for page_path in ("/docs/", "/_dev"):  # pages users type are served, not redirected
+        response = await probe_client.get(page_path)
+        assert response.status_code == 200, page_path
         assert "location" not in response.headers
 
 
@@ -293,5 +297,5 @@ async def test_api_key_routes_are_documented_with_the_security_scheme(
     }
     assert spec["paths"]["/api/probe/notes"]["get"]["security"] == [{"ApiKey": []}]
     assert "security" not in spec["paths"]["/health"]["get"]
-    docs = (await probe_client.get("/docs")).text
+    docs = (await probe_client.get("/docs/reference")).text
     assert "X-API-Key</span>" in docs

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from spaps_server.config import ServerConfig, SmtpSettings
@@ -21,7 +23,8 @@ from spaps_server.domain.models import MailMessage
 from spaps_server.services.mailbox import MailboxService
 from spaps_server.services.metrics import MetricsRegistry
 
-from .conftest import DbTarget, live_server, serve_in_process
+from .cdp import Browser
+from .conftest import DEFAULT_KEY, DbTarget, live_server, serve_in_process
 
 CHROMIUM = "/usr/bin/chromium"
 EXTERNAL = re.compile(r"(?:https?:)?//(?!127\.0\.0\.1[:/])[A-Za-z0-9.-]+", re.I)
@@ -29,7 +32,9 @@ EXTERNAL = re.compile(r"(?:https?:)?//(?!127\.0\.0\.1[:/])[A-Za-z0-9.-]+", re.I)
 
 def assert_self_contained(html: str) -> None:
     assert html.startswith("<!DOCTYPE html>")
-    assert "<script" not in html.lower()
+    # Scripts only from this server, none inline (so a strict CSP could allow them).
+    for attrs, inline in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.I | re.S):
+        assert re.search(r'src="/[^/]', attrs) and not inline.strip(), attrs
     for attr in re.findall(r'(?:href|src|action)=["\']([^"\']*)["\']', html):
         assert attr.startswith(("/", "#", "?")) or attr == "", attr
     assert not EXTERNAL.search(html), EXTERNAL.search(html)
@@ -40,15 +45,15 @@ async def test_openapi_describes_every_route(client: httpx.AsyncClient):
     spec = (await client.get("/openapi.json")).json()
     described = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
     for route in app.routes:
-        if isinstance(route, APIRoute):
+        if isinstance(route, APIRoute) and route.include_in_schema:
             for method in route.methods:
                 assert (method, route.path) in described, (method, route.path)
-    for path in ("/health", "/health/ready", "/api/metrics", "/api/metrics/json", "/docs"):
+    for path in ("/health", "/health/ready", "/api/metrics", "/api/metrics/json", "/docs", "/"):
         assert path in spec["paths"]
 
 
-async def test_docs_is_an_offline_reference_of_every_route(client: httpx.AsyncClient):
-    response = await client.get("/docs")
+async def test_docs_reference_without_javascript_lists_every_route(client: httpx.AsyncClient):
+    response = await client.get("/docs/reference")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
@@ -235,7 +240,7 @@ def test_pages_render_in_headless_chromium(db_target: DbTarget, tmp_path: Path):
     config = db_target.config()
     with live_server(config) as server:
         message = asyncio.run(_send_from_another_process_view(config))
-        docs = _dump_dom(f"{server.url}/docs", tmp_path / "p1")
+        docs = _dump_dom(f"{server.url}/docs/reference", tmp_path / "p1")
         assert "SPAPS local server" in docs and "/api/metrics/json" in docs
         assert "/health/ready" in docs
         dev = _dump_dom(f"{server.url}/_dev/", tmp_path / "p2")
@@ -264,3 +269,162 @@ def test_reference_prose_shows_code_spans_and_stays_escaped() -> None:
         "Send <code>X-API-Key</code>; <code>data.user</code>"
     )
     assert prose("`<script>` & <b>") == "<code>&lt;script&gt;</code> &amp; &lt;b&gt;"
+
+
+# --- the landing page, the interactive reference, the live mailbox -----------------------
+
+example_pages = APIRouter()
+
+
+@example_pages.get(
+    "/_dev/example-domain", summary="Example domain (HTML)", response_class=HTMLResponse
+)
+async def example_domain_page() -> HTMLResponse:
+    """A page another domain adds; the landing page must find it."""
+    return HTMLResponse("<!DOCTYPE html><p>example</p>")
+
+
+async def test_landing_page_links_every_developer_page(sqlite_target: DbTarget):
+    async with serve_in_process(sqlite_target.config(), extra_routers=[example_pages]) as (
+        _app,
+        http,
+    ):
+        landing = await http.get("/")
+        assert landing.status_code == 200
+        assert_self_contained(landing.text)
+        links = set(re.findall(r'href="([^"]+)"', landing.text))
+        for path in ("/docs", "/docs/reference", "/openapi.json", "/_dev/", "/_dev/mailbox"):
+            assert path in links, path
+        assert "/_dev/example-domain" in links and "Example domain" in landing.text
+        assert "/_dev/mailbox/messages" not in links  # JSON views are not pages
+        assert "user@example.com" in landing.text and "test_key_local_dev_only" in landing.text
+        index = await http.get("/_dev/")
+        assert 'href="/_dev/example-domain"' in index.text
+        for page_link in links - {"/openapi.json"}:
+            assert (await http.get(page_link)).status_code == 200, page_link
+
+
+async def test_docs_and_dev_resolve_with_and_without_the_slash(client: httpx.AsyncClient):
+    for path, same in (("/docs/", "/docs"), ("/_dev", "/_dev/")):
+        response = await client.get(path)
+        assert response.status_code == 200 and "location" not in response.headers
+        assert response.text == (await client.get(same)).text
+
+
+async def test_interactive_docs_ship_their_assets(client: httpx.AsyncClient):
+    page_html = (await client.get("/docs")).text
+    assert_self_contained(page_html)
+    assert 'data-openapi-url="/openapi.json"' in page_html
+    assets = re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page_html)
+    assert len(assets) == 4
+    for asset in assets:
+        response = await client.get(asset)
+        assert response.status_code == 200, asset
+        assert response.headers["content-type"].split(";")[0] in {
+            "text/javascript",
+            "text/css",
+            "image/png",
+        }
+    init = (await client.get("/docs/assets/spaps-docs.js")).text
+    assert "validatorUrl: null" in init and not EXTERNAL.search(init)
+    for name in ("index.html", "..%2F..%2Fapp.py", "swagger-ui-bundle.js.map"):
+        missing = await client.get(f"/docs/assets/{name}")
+        assert missing.status_code == 404, name
+        assert missing.json()["error"]["code"] == "NOT_FOUND"
+
+
+async def test_mailbox_can_be_emptied_from_the_page(client: httpx.AsyncClient):
+    ctx = client._transport.app.state.context  # type: ignore[attr-defined]
+    await ctx.mailbox.send(to="a@example.com", subject="One", text="t")
+    page_html = (await client.get("/_dev/mailbox")).text
+    assert "action='/_dev/mailbox/clear'" in page_html and "mailbox.js" in page_html
+    refused = await client.post(
+        "/_dev/mailbox/clear", headers={"origin": "http://attacker.example"}
+    )
+    assert refused.status_code == 403
+    assert len(await ctx.mailbox.list()) == 1
+    emptied = await client.post("/_dev/mailbox/clear", headers={"origin": "http://spaps.test"})
+    assert emptied.status_code == 303 and emptied.headers["location"] == "/_dev/mailbox"
+    assert await ctx.mailbox.list() == []
+    assert "No messages yet" in (await client.get("/_dev/mailbox")).text
+
+
+def _need_chromium() -> None:
+    if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
+        pytest.skip(f"{CHROMIUM} is not installed (run scripts/provision)")
+
+
+@pytest.mark.browser
+def test_landing_page_in_headless_chromium(sqlite_target: DbTarget, tmp_path: Path):
+    _need_chromium()
+    with (
+        live_server(sqlite_target.config(), extra_routers=[example_pages]) as server,
+        Browser(tmp_path / "profile") as browser,
+    ):
+        browser.navigate(f"{server.url}/")
+        assert browser.evaluate("document.title") == "SPAPS local server"
+        hrefs = browser.evaluate("[...document.links].map(a => a.getAttribute('href'))")
+        assert {"/docs", "/_dev/", "/_dev/mailbox", "/_dev/example-domain"} <= set(hrefs)
+        browser.evaluate("document.querySelector('a[href=\"/_dev/mailbox\"]').click()")
+        browser.wait_for(
+            "location.pathname === '/_dev/mailbox' && document.readyState === 'complete'"
+        )
+        assert "Mailbox" in browser.evaluate("document.querySelector('h1').textContent")
+
+
+@pytest.mark.browser
+def test_try_it_out_on_the_interactive_reference(sqlite_target: DbTarget, tmp_path: Path):
+    _need_chromium()
+    with live_server(sqlite_target.config()) as server, Browser(tmp_path / "profile") as browser:
+        browser.navigate(f"{server.url}/docs")
+        block = (
+            "[...document.querySelectorAll('.opblock')].find(b => "
+            "b.querySelector('.opblock-summary-path')?.getAttribute('data-path') === '/health' "
+            "&& b.classList.contains('opblock-get'))"
+        )
+        browser.wait_for(f"!!({block})")
+        # The API key is authorised up front; the bearer scheme is offered too.
+        assert browser.evaluate("ui.authSelectors.authorized().has('ApiKey')") is True
+        assert browser.evaluate("!!document.querySelector('.btn.authorize')") is True
+        schemes = browser.evaluate("Object.keys(ui.specSelectors.securityDefinitions().toJS())")
+        assert set(schemes) == {"ApiKey", "Bearer"}
+        browser.evaluate(f"({block}).querySelector('.opblock-summary-control').click()")
+        browser.wait_for(f"!!({block}).querySelector('.try-out__btn')")
+        browser.evaluate(f"({block}).querySelector('.try-out__btn').click()")
+        browser.wait_for(f"!!({block}).querySelector('.execute')")
+        browser.evaluate(f"({block}).querySelector('.execute').click()")
+        status = browser.wait_for(
+            f"({block}).querySelector('.live-responses-table tr.response "
+            ".response-col_status')?.textContent"
+        )
+        assert status.strip().startswith("200")
+        shown = browser.evaluate(f"({block}).querySelector('.live-responses-table').textContent")
+        assert '"healthy"' in shown and "spaps-local" in shown
+
+
+@pytest.mark.browser
+def test_mailbox_page_shows_new_mail_without_a_reload(db_target: DbTarget, tmp_path: Path):
+    _need_chromium()
+    with live_server(db_target.config()) as server, Browser(tmp_path / "profile") as browser:
+        browser.navigate(f"{server.url}/_dev/mailbox")
+        assert "No messages yet" in browser.evaluate("document.body.textContent")
+        browser.evaluate("window.sameDocument = true")
+        sent = httpx.post(
+            f"{server.url}/api/auth/magic-link",
+            json={"email": "live-reader@example.com"},
+            headers={"X-API-Key": DEFAULT_KEY},
+        )
+        assert sent.status_code == 200
+        browser.wait_for(
+            "document.getElementById('mail-list').textContent.includes('live-reader@example.com')"
+        )
+        assert browser.evaluate("window.sameDocument") is True  # updated, not reloaded
+        link = browser.evaluate("document.querySelector('#mail-list a').getAttribute('href')")
+        assert link.startswith("/_dev/mailbox/msg")
+        browser.evaluate(
+            "document.querySelector(\"form[action='/_dev/mailbox/clear'] button\").click()"
+        )
+        browser.wait_for("!window.sameDocument && document.readyState === 'complete'")
+        assert "No messages yet" in browser.evaluate("document.body.textContent")
+        listing = httpx.get(f"{server.url}/_dev/mailbox/messages").json()
+        assert listing["data"]["count"] == 0

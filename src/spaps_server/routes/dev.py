@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from ..context import AppContext
+from ..domain.errors import ForbiddenError
 from ..domain.models import MailMessage
 from ..http.deps import Ctx
 from ..http.envelopes import Envelope, EnvelopeJSONResponse, respond
@@ -57,12 +60,22 @@ Limit = Annotated[int, Query(ge=1, le=500, description="At most this many, newes
 
 
 @router.get("/_dev/", summary="Developer pages index", response_class=HTMLResponse)
-async def dev_index(ctx: Ctx) -> HTMLResponse:
-    """Links to the mailbox and the other developer pages."""
+@router.get("/_dev", include_in_schema=False, response_class=HTMLResponse)
+async def dev_index(request: Request, ctx: Ctx) -> HTMLResponse:
+    """Links to the mailbox and every other developer page, and this server's settings."""
+    # DEV_PAGES first, then any other /_dev/ page the app serves.
+    from .home import developer_pages
+
+    listed = {p.path for p in DEV_PAGES} | {"/_dev/"}
+    found = [
+        DevPage(link.path, link.title, link.description)
+        for link in developer_pages(request.app)
+        if link.path not in listed
+    ]
     items = "".join(
         f'<tr><td><a href="{esc(p.path)}">{esc(p.title)}</a></td>'
         f"<td class='muted'>{esc(p.description)}</td></tr>"
-        for p in DEV_PAGES
+        for p in (*DEV_PAGES, *found)
     )
     app = ctx.default_application
     body = (
@@ -125,19 +138,47 @@ async def mailbox_page(
         "<table><tr><th>Sent (UTC)</th><th>To</th><th>Subject</th><th>Kind</th>"
         f"<th>SMTP</th></tr>{rows}</table>"
         if messages
-        else "<p class='muted'>No messages yet. Magic links, password resets and receipts "
-        "the server sends will appear here.</p>"
+        else f"<p class='muted'>{esc(_EMPTY_MAILBOX)}</p>"
     )
+    # mailbox.js redraws #mail-list from the JSON view; without JavaScript a reload does.
+    ids = ",".join(m.id for m in messages)
     body = (
         f"<h1>Mailbox{filters}</h1>"
         "<form method='get' action='/_dev/mailbox'>"
         f"<input name='to' placeholder='filter by recipient' value='{esc(to or '')}'> "
         "<button type='submit'>Filter</button></form>"
-        f"{table}"
+        f'<div id="mail-list" data-to="{esc(to or "")}" data-limit="{limit}" '
+        f'data-ids="{esc(ids)}" data-empty="{esc(_EMPTY_MAILBOX)}">{table}</div>'
+        "<form method='post' action='/_dev/mailbox/clear'>"
+        "<button type='submit'>Empty the mailbox</button></form>"
         "<p class='muted'>JSON: <a href='/_dev/mailbox/messages'>/_dev/mailbox/messages</a>"
-        "?to=ADDRESS</p>"
+        "?to=ADDRESS. New mail appears here without a reload.</p>"
+        '<script src="/_dev/assets/mailbox.js" defer></script>'
     )
     return HTMLResponse(page("SPAPS local: mailbox", body))
+
+
+_EMPTY_MAILBOX = (
+    "No messages yet. Magic links, password resets and receipts the server sends will appear here."
+)
+_MAILBOX_JS = Path(__file__).resolve().parent.parent / "http" / "static" / "mailbox.js"
+
+
+@router.get("/_dev/assets/mailbox.js", include_in_schema=False)
+async def mailbox_script() -> FileResponse:
+    """The mailbox page's live update."""
+    return FileResponse(_MAILBOX_JS, media_type="text/javascript")
+
+
+@router.post("/_dev/mailbox/clear", include_in_schema=False)
+async def clear_mailbox_form(request: Request, ctx: Ctx) -> Response:
+    """The mailbox page's "Empty" button (a form, so it works without JavaScript)."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        # Another site's form must not empty a developer's mailbox.
+        raise ForbiddenError("Cross-site request refused")
+    await ctx.mailbox.clear()
+    return RedirectResponse("/_dev/mailbox", status_code=303)
 
 
 def _delivery(message: MailMessage) -> str:

@@ -168,9 +168,22 @@ class Database:
             yield own
 
     async def ping(self) -> None:
-        """Run a trivial query; raises if the database cannot be reached."""
+        """Run a trivial query; raises if the database cannot be reached, and
+        :class:`DatabaseConfigError` if the configured PostgreSQL schema does not exist
+        (PostgreSQL would otherwise fail later with "no schema has been selected")."""
         async with self.read() as conn:
-            await conn.execute(sa.text("SELECT 1"))
+            if self.kind is DatabaseKind.POSTGRESQL and self.schema:
+                found = await conn.execute(
+                    sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"),
+                    {"schema": self.schema},
+                )
+                if found.first() is None:
+                    raise DatabaseConfigError(
+                        f'schema "{self.schema}" does not exist (create it with '
+                        f'CREATE SCHEMA "{self.schema}", or leave out ?schema=)'
+                    )
+            else:
+                await conn.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
