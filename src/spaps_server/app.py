@@ -147,10 +147,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if context is not None:
             app.state.context = context
-            yield
+            # The webhook worker runs while the app serves; the caller closes the context.
+            context.webhook_worker.start()
+            try:
+                yield
+            finally:
+                await context.webhook_worker.stop()
             return
         ctx = await open_context(cfg, seed_hooks=seed_hooks)
         app.state.context = ctx
+        ctx.webhook_worker.start()
         try:
             yield
         finally:

@@ -25,6 +25,8 @@ import secrets as _secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .domain.webhooks import DEFAULT_RETRY_SCHEDULE
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -62,6 +64,26 @@ def parse_rate_limit(text: str) -> tuple[str, int, float]:
             f"invalid rate limit {text!r}: expected BUCKET=LIMIT/SECONDS, e.g. login:ip=5/60"
         ) from None
     return bucket.strip(), limit, window
+
+
+def parse_retry_schedule(text: str) -> tuple[float, ...]:
+    """Parse a webhook retry schedule such as ``1,2,4`` (seconds to wait after each failed
+    attempt; an empty string means "never retry")."""
+    values: list[float] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            value = float(part)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= 7 * 24 * 3600:
+            raise ValueError(
+                f"invalid webhook retry schedule {text!r}: expected comma-separated seconds "
+                "between 0 and 604800, e.g. 1,2,4"
+            )
+        values.append(value)
+    return tuple(values)
 
 
 def parse_rate_limits(text: str) -> tuple[tuple[str, int, float], ...]:
@@ -236,6 +258,13 @@ class ServerConfig:
     body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
     # The secure-message key ring (JSON, mode 0600); ``None``: MESSAGE_KEYS_FILE in data_dir.
     message_key_file: Path | None = None
+    # Webhook endpoints registered for the default application at start-up.
+    webhook_urls: tuple[str, ...] = ()
+    # Seconds to wait after each failed delivery attempt (the last one ends in "failed").
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    webhook_timeout_seconds: float = 10.0
+    # How often the delivery worker looks for work queued by other processes.
+    webhook_poll_interval: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
@@ -246,6 +275,10 @@ class ServerConfig:
             )
         if self.access_token_ttl < 1 or self.session_ttl < 1:
             raise ValueError("token lifetimes must be positive")
+        if any(delay < 0 for delay in self.webhook_retry_schedule):
+            raise ValueError("webhook retry delays must not be negative")
+        if not (self.webhook_timeout_seconds > 0 and self.webhook_poll_interval > 0):
+            raise ValueError("webhook timeout and poll interval must be positive")
 
     @property
     def base_url(self) -> str:

@@ -27,6 +27,7 @@ from .security.tokens import TokenSigner
 from .seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
 from .services.applications import ApplicationService
 from .services.auth_common import AuthLimits, AuthMetrics, AuthSettings, build_rate_limiter
+from .services.events import DeliverySignal, EventService
 from .services.idempotency import IdempotencyService
 from .services.mailbox import MailboxService
 from .services.metrics import MetricsRegistry
@@ -39,6 +40,8 @@ from .services.sessions import SessionPolicy, SessionService
 from .services.usage import UsageService
 from .services.users import UserAccounts
 from .services.wallet_sign_in import WalletSignInService
+from .services.webhook_delivery import WebhookDeliveryWorker
+from .services.webhook_endpoints import WebhookEndpointService
 from .services.whitelist import WhitelistService
 from .storage.database import Database, DatabaseConfigError, DatabaseKind, redact_database_url
 from .storage.migrations import migrate, reset_database
@@ -71,11 +74,18 @@ class AppContext:
     payments: PaymentsServices
     usage: UsageService
     secure_messages: SecureMessageService
+    events: EventService
+    webhooks: WebhookEndpointService
+    webhook_worker: WebhookDeliveryWorker
+    # The default application's webhook signing secret (shown on /_dev/webhooks).
+    webhook_secret: str
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
     async def close(self) -> None:
-        """Finish pending e-mail deliveries and close the database pool."""
+        """Stop the webhook worker (after its attempts in flight), finish pending e-mail
+        deliveries and close the database pool."""
+        await self.webhook_worker.stop()
         await self.mailbox.drain()
         await self.db.dispose()
 
@@ -166,6 +176,23 @@ async def open_context(
             tier_override=whitelist.tier_for,
             profile_metadata=whitelist.profile_metadata,
         )
+        # Webhooks: the default application signs with the data dir's secret (kept in the
+        # database, so every process on it signs alike); --webhook URLs are registered for it.
+        delivery_signal = DeliverySignal()
+        webhooks = WebhookEndpointService(db, clock)
+        webhook_secret = await webhooks.ensure_secret(default_app.id, config.secrets.webhook_secret)
+        for url in config.webhook_urls:
+            await webhooks.add(default_app.id, url, description="spaps local --webhook")
+        events = EventService(db, clock, delivery_signal)
+        webhook_worker = WebhookDeliveryWorker(
+            db,
+            clock,
+            webhooks,
+            delivery_signal,
+            retry_schedule=config.webhook_retry_schedule,
+            timeout_seconds=config.webhook_timeout_seconds,
+            poll_interval=config.webhook_poll_interval,
+        )
         auth_metrics = AuthMetrics(metrics)
         limits = AuthLimits(build_rate_limiter(config.rate_limits), auth_metrics)
         settings = AuthSettings(
@@ -207,6 +234,10 @@ async def open_context(
             payments=build_payments(db, clock, metrics, accounts, links, base_url=config.base_url),
             usage=usage,
             secure_messages=secure_messages,
+            events=events,
+            webhooks=webhooks,
+            webhook_worker=webhook_worker,
+            webhook_secret=webhook_secret,
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

@@ -487,3 +487,113 @@ secure_messages = sa.Table(
     sa.Index("ix_secure_messages_app_created", "application_id", "created_at"),
     sa.Index("ix_secure_messages_key", "key_id"),
 )
+
+# Webhooks (migration 7): per-application signing secrets, endpoints, the event outbox, one
+# delivery per (event, endpoint) and every attempt of it.
+webhook_secrets = sa.Table(
+    "webhook_secrets",
+    metadata,
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("description", sa.String(500), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # Removed endpoints stay for their deliveries' history; adding the URL again revives it.
+    sa.Column("removed_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("application_id", "url", name="uq_webhook_endpoints_app_url"),
+)
+
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    # The envelope exactly as signed and sent, so every attempt and replay sends the same bytes.
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_webhook_events_app_created", "application_id", "created_at"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "event_id",
+        sa.String(64),
+        sa.ForeignKey("webhook_events.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column(
+        "endpoint_id",
+        sa.String(64),
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("status", sa.String(16), nullable=False),  # pending/succeeded/failed
+    sa.Column("attempt_count", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    # The lease of the worker attempting it: a random token and when the lease runs out (a
+    # crashed worker's claim is taken again after that).
+    sa.Column("claim_token", sa.String(64), nullable=True),
+    sa.Column("claim_until", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=True),
+    sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "delivery_id",
+        sa.String(64),
+        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("attempt_number", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("succeeded", sa.Boolean, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("latency_ms", sa.Integer, nullable=False),
+    sa.Column("response_snippet", sa.Text, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    # One row per attempt number: an attempt is recorded once, whichever process made it.
+    sa.UniqueConstraint("delivery_id", "attempt_number", name="uq_webhook_attempts_number"),
+)

@@ -31,6 +31,7 @@ from . import (
     v0004_idempotency,
     v0005_payments,
     v0006_usage_messages,
+    v0007_webhooks,
 )
 
 __all__ = [
@@ -68,6 +69,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "idempotency", v0004_idempotency.upgrade),
     Migration(5, "payments", v0005_payments.upgrade),
     Migration(6, "usage_messages", v0006_usage_messages.upgrade),
+    Migration(7, "webhooks", v0007_webhooks.upgrade),
 )
 
 # The runner's own view of its bookkeeping table, independent of storage.tables.
