@@ -95,6 +95,7 @@ def domain_routers() -> list[APIRouter]:
         dev,
         dev_payments,
         dev_usage,
+        dev_webhooks,
         docs,
         health,
         home,
@@ -126,6 +127,7 @@ def domain_routers() -> list[APIRouter]:
         secure_messages.router,
         dev_usage.router,
         home.router,
+        dev_webhooks.router,
     ]
 
 

@@ -160,6 +160,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="the secure-message key ring (default: in the data dir; or "
         "$SPAPS_MESSAGE_KEY_FILE); it must exist",
     )
+    hooks = local.add_argument_group("webhooks")
+    hooks.add_argument(
+        "--webhook",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="deliver the default application's events to URL (repeatable; kept in the "
+        "database, see also spaps webhooks add)",
+    )
+    hooks.add_argument(
+        "--webhook-retry-schedule",
+        default=os.environ.get("SPAPS_WEBHOOK_RETRY_SCHEDULE") or None,
+        metavar="SECONDS,...",
+        help="seconds to wait after each failed delivery attempt, e.g. 1,2,4 (default: "
+        "5s, 30s, 2m, 10m, 1h, 3h, 6h, 12h, 24h; or $SPAPS_WEBHOOK_RETRY_SCHEDULE)",
+    )
     local.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
@@ -211,6 +227,39 @@ def build_parser() -> argparse.ArgumentParser:
         _add_storage_options(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
     _add_usage_and_keys_commands(commands)
+
+    webhooks = commands.add_parser(
+        "webhooks",
+        help="manage webhook endpoints, list and replay events",
+        description="Manage webhook endpoints and events in the local server's database "
+        "(a running server delivers what these commands queue).",
+    )
+    webhooks.set_defaults(webhooks_parser=webhooks)
+    hook_commands = webhooks.add_subparsers(dest="webhooks_command", metavar="ACTION")
+    hook_add = hook_commands.add_parser("add", help="deliver an application's events to URL")
+    hook_add.add_argument("url")
+    hook_add.add_argument("--description", default=None)
+    hook_list = hook_commands.add_parser("list", help="list endpoints and signing secrets")
+    hook_remove = hook_commands.add_parser("remove", help="stop delivering to an endpoint")
+    hook_remove.add_argument("endpoint", help="the endpoint's id or URL")
+    hook_events = hook_commands.add_parser("events", help="list recent events and deliveries")
+    hook_events.add_argument(
+        "--limit", type=_positive_int, default=20, help="at most this many (default: 20)"
+    )
+    hook_replay = hook_commands.add_parser(
+        "replay", help="send an event again to every active endpoint"
+    )
+    hook_replay.add_argument("event_id")
+    for sub in (hook_add, hook_list, hook_remove, hook_events, hook_replay):
+        _add_storage_options(sub)
+        sub.add_argument(
+            "--app",
+            default=None,
+            metavar="NAME_OR_ID",
+            help="the application (default: the default application; list and events "
+            "show every application without it)",
+        )
+        sub.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -298,11 +347,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "usage" and args.features_command is None:
         args.features_parser.print_help()
         return EXIT_USAGE
+    if args.command == "webhooks" and args.webhooks_command is None:
+        args.webhooks_parser.print_help()
+        return EXIT_USAGE
     commands = _load_commands(args.command)
     if commands is None:
         return EXIT_USAGE
     if args.command == "local":
         status: int = commands.run_local(args)
+    elif args.command == "webhooks":
+        status = commands.run_webhooks(args)
     elif args.command == "products":
         status = commands.run_products(args)
     elif args.command == "usage":

@@ -24,7 +24,14 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
-from .config import DataDirError, ServerConfig, SmtpSettings, parse_rate_limit, parse_rate_limits
+from .config import (
+    DataDirError,
+    ServerConfig,
+    SmtpSettings,
+    parse_rate_limit,
+    parse_rate_limits,
+    parse_retry_schedule,
+)
 from .context import AppContext, open_context, open_database
 from .domain.clock import Clock, iso_or_none
 from .domain.errors import DomainError
@@ -33,6 +40,7 @@ from .seeding import SeedFileError
 from .services.applications import ApplicationService
 from .services.auth_common import dev_auth_rules
 from .services.metrics import MetricsRegistry
+from .services.webhook_endpoints import validate_endpoint_url
 from .storage.database import DatabaseConfigError, redact_database_url
 from .storage.migrations import MigrationError
 
@@ -139,6 +147,8 @@ def startup_record(ctx: AppContext) -> dict[str, Any]:
         "seeded_accounts": [a.to_json() for a in ctx.seeded_accounts],
         "applied_migrations": ctx.applied_migrations,
         "pid": os.getpid(),
+        "webhook_secret": ctx.webhook_secret,
+        "webhooks_url": f"{base}/_dev/webhooks",
     }
 
 
@@ -151,6 +161,7 @@ def _banner(record: dict[str, Any]) -> str:
         f"  Database       {record['database']}"
         + (f" ({record['database_path']})" if record["database_path"] else ""),
         f"  Data dir       {record['data_dir']}",
+        f"  Webhooks       {record['webhooks_url']} (secret {record['webhook_secret']})",
     ]
     for account in record["seeded_accounts"]:
         password = f" / {account['password']}" if account.get("password") else ""
@@ -231,6 +242,22 @@ def check_rate_limit_bucket(bucket: str) -> None:
     raise ValueError(f"unknown rate-limit bucket {bucket!r}{hint} (known: {', '.join(known)})")
 
 
+def _webhook_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--webhook`` URLs (validated) and ``--webhook-retry-schedule`` as config fields."""
+    options: dict[str, Any] = {}
+    urls = []
+    for url in args.webhook or ():
+        try:
+            urls.append(validate_endpoint_url(url))
+        except DomainError as exc:
+            raise ValueError(f"--webhook {url!r}: {exc.message}") from None
+    if urls:
+        options["webhook_urls"] = tuple(urls)
+    if args.webhook_retry_schedule is not None:
+        options["webhook_retry_schedule"] = parse_retry_schedule(args.webhook_retry_schedule)
+    return options
+
+
 def run_local(args: argparse.Namespace) -> int:
     """``spaps local``."""
     _configure_logging(args.log_level or ("warning" if args.json else "info"))
@@ -247,6 +274,7 @@ def run_local(args: argparse.Namespace) -> int:
         limits += tuple(parse_rate_limit(text) for text in args.rate_limit or ())
         for bucket, _, _ in limits:
             check_rate_limit_bucket(bucket)
+        webhook_options = _webhook_options(args)
     except ValueError as exc:
         sock.close()
         return _fail("local", str(exc))
@@ -265,6 +293,7 @@ def run_local(args: argparse.Namespace) -> int:
         rate_limits=limits,
         password_profile=args.password_profile,
         message_key_file=Path(args.message_key_file) if args.message_key_file else None,
+        **webhook_options,
     )
     try:
         return asyncio.run(_serve(config, sock, args))
@@ -534,3 +563,110 @@ async def _keys(args: argparse.Namespace) -> int:
 def run_keys(args: argparse.Namespace) -> int:
     """``spaps keys rotate``."""
     return asyncio.run(_keys(args))
+
+
+# --- spaps webhooks ----------------------------------------------------------------------
+
+
+def _delivery_summary(delivery: dict[str, Any]) -> str:
+    attempts = delivery["attempts"]
+    last = attempts[-1] if attempts else None
+    result = ""
+    if last is not None:
+        result = f", last {last['status_code'] or last['error']}"
+    return f"{delivery['url']} {delivery['status']} ({delivery['attempt_count']} attempts{result})"
+
+
+async def _webhooks(args: argparse.Namespace) -> int:
+    from .domain.clock import Clock
+    from .services.events import DeliverySignal, EventService
+    from .services.webhook_endpoints import WebhookEndpointService
+
+    config = _config_from(args)
+    try:
+        db, _ = await open_database(config)
+    except _STARTUP_ERRORS as exc:
+        return _fail("webhooks", str(exc))
+    try:
+        clock = Clock()
+        apps = ApplicationService(db, MetricsRegistry())
+        default_app = await apps.ensure_default(
+            config.default_application_name, config.default_api_key
+        )
+        endpoints = WebhookEndpointService(db, clock)
+        await endpoints.ensure_secret(default_app.id, config.secrets.webhook_secret)
+        events = EventService(db, clock, DeliverySignal())
+        app = await apps.find(args.app) if args.app else None
+        action = args.webhooks_command
+        if action == "add":
+            target = app or default_app
+            endpoint, created = await endpoints.add(
+                target.id, args.url, description=args.description
+            )
+            if args.json:
+                print(json.dumps({"endpoint": endpoint.to_json(), "created": created}))
+            else:
+                verb = "Added" if created else "Already registered:"
+                print(f"{verb} {endpoint.url} ({endpoint.id}) for application {target.name}")
+                print(f"Signing secret: {await endpoints.secret_for(target.id)}")
+        elif action == "remove":
+            removed = await endpoints.remove(args.endpoint, application_id=app.id if app else None)
+            if args.json:
+                print(json.dumps({"endpoint": removed.to_json()}))
+            else:
+                print(f"Removed {removed.url} ({removed.id})")
+        elif action == "list":
+            listed = await endpoints.list(app.id if app else None)
+            app_ids = sorted({e.application_id for e in listed} | {(app or default_app).id})
+            secrets = {app_id: await endpoints.secret_for(app_id) for app_id in app_ids}
+            if args.json:
+                print(json.dumps({"endpoints": [e.to_json() for e in listed], "secrets": secrets}))
+            else:
+                for e in listed:
+                    print(f"{e.url}\t{e.id}\t{e.application_id}")
+                if not listed:
+                    print("No webhook endpoints (add one with: spaps webhooks add URL)")
+                for app_id, secret in secrets.items():
+                    print(f"Signing secret of {app_id}: {secret}")
+        elif action == "events":
+            recent = await events.recent(application_id=app.id if app else None, limit=args.limit)
+            deliveries = await events.deliveries([e.id for e in recent])
+            rows: list[dict[str, Any]] = [
+                {
+                    "event": e.envelope(),
+                    "deliveries": [d.to_json() for d in deliveries if d.event_id == e.id],
+                }
+                for e in recent
+            ]
+            if args.json:
+                print(json.dumps({"events": rows}))
+            else:
+                for row in rows:
+                    event = row["event"]
+                    print(f"{event['created_at']}\t{event['type']}\t{event['id']}")
+                    for shown in row["deliveries"]:
+                        print(f"    -> {_delivery_summary(shown)}")
+                if not rows:
+                    print("No webhook events yet")
+        else:
+            queued = await events.replay(args.event_id, application_id=app.id if app else None)
+            if args.json:
+                print(
+                    json.dumps(
+                        {"event_id": args.event_id, "deliveries": [d.to_json() for d in queued]}
+                    )
+                )
+            else:
+                print(f"Replaying {args.event_id} to {len(queued)} endpoint(s):")
+                for delivery in queued:
+                    print(f"    -> {delivery.url} ({delivery.id})")
+    except DomainError as exc:
+        return _fail("webhooks", exc.message)
+    finally:
+        await db.dispose()
+    return EXIT_OK
+
+
+def run_webhooks(args: argparse.Namespace) -> int:
+    """``spaps webhooks add|list|remove|events|replay``."""
+    return asyncio.run(_webhooks(args))

@@ -37,6 +37,7 @@ class DevPage:
 
 DEV_PAGES: tuple[DevPage, ...] = (
     DevPage("/_dev/mailbox", "Mailbox", "E-mails the server has sent: magic links, resets."),
+    DevPage("/_dev/webhooks", "Webhooks", "Endpoints, events, delivery attempts, replay."),
     DevPage(
         "/_dev/payments",
         "Payments",
