@@ -104,6 +104,11 @@ class WebhookDeliveryWorker:
         """Whether the worker's loop is running."""
         return self._task is not None and not self._task.done()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called (the loop claims nothing more)."""
+        return self._stopping
+
     def start(self) -> None:
         """Start the loop as a task of the running event loop (no-op when running)."""
         if self.running:
