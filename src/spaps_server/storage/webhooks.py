@@ -393,6 +393,12 @@ class WebhooksRepository:
     ) -> list[ClaimedDelivery]:
         """Claim up to ``limit`` due deliveries for one worker (see the module docstring)."""
         d, e, ev = webhook_deliveries, webhook_endpoints, webhook_events
+        # Idle polls are reads only: the write transaction (on SQLite, the database's write
+        # lock) is taken only when something is due.
+        async with self._db.read() as conn:
+            due = await conn.scalar(sa.select(d.c.id).where(self._due(now)).limit(1))
+        if due is None:
+            return []
         async with self._db.begin() as conn:
             candidates = sa.select(d.c.id).where(self._due(now)).order_by(d.c.next_attempt_at)
             candidates = candidates.limit(limit)
