@@ -578,7 +578,6 @@ def _delivery_summary(delivery: dict[str, Any]) -> str:
 
 
 async def _webhooks(args: argparse.Namespace) -> int:
-    from .domain.clock import Clock
     from .services.events import DeliverySignal, EventService
     from .services.webhook_endpoints import WebhookEndpointService
 
