@@ -46,12 +46,15 @@ def domain_routers() -> list[APIRouter]:
     from .routes import (
         auth,
         checkout_pages,
+        crypto,
         dev,
+        dev_crypto_wallet,
         dev_payments,
         docs,
         health,
         metrics,
         payments,
+        payments_wallet,
         sessions,
         stripe,
         well_known,
@@ -72,6 +75,9 @@ def domain_routers() -> list[APIRouter]:
         stripe.router,
         checkout_pages.router,
         dev_payments.router,
+        crypto.router,
+        payments_wallet.router,
+        dev_crypto_wallet.router,
     ]
 
 

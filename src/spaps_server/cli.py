@@ -202,6 +202,21 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (p_create, p_list, p_archive):
         _add_storage_options(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
+    crypto = commands.add_parser(
+        "crypto",
+        help="act as the chain for crypto invoices",
+        description="Simulated chain actions on the local server's database.",
+    )
+    crypto.set_defaults(crypto_parser=crypto)
+    crypto_commands = crypto.add_subparsers(dest="crypto_command", metavar="ACTION")
+    pay = crypto_commands.add_parser(
+        "pay", help="record an on-chain payment to an invoice (e.g. spaps crypto pay inv_... 42.75)"
+    )
+    pay.add_argument("invoice_id")
+    pay.add_argument("amount", help='a decimal amount of the invoice\'s asset, e.g. "42.75"')
+    pay.add_argument("--transaction-hash", default=None, help="default: a random one")
+    _add_storage_options(pay)
+    pay.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -234,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "products" and args.products_command is None:
         args.products_parser.print_help()
         return EXIT_USAGE
+    if args.command == "crypto" and args.crypto_command is None:
+        args.crypto_parser.print_help()
+        return EXIT_USAGE
     commands = _load_commands(args.command)
     if commands is None:
         return EXIT_USAGE
@@ -241,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = commands.run_local(args)
     elif args.command == "products":
         status = commands.run_products(args)
+    elif args.command == "crypto":
+        status = commands.run_crypto(args)
     else:
         status = commands.run_apps(args)
     return status

@@ -20,12 +20,14 @@ from .security.passwords import PasswordHasher, PasswordPolicy
 from .security.tokens import TokenSigner
 from .services.applications import ApplicationService
 from .services.auth import AuthService, AuthSettings, build_rate_limiter
+from .services.crypto import CryptoService
 from .services.idempotency import IdempotencyService
 from .services.mailbox import MailboxService
 from .services.metrics import MetricsRegistry
 from .services.payments import PaymentsServices, build_payments
 from .services.seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
 from .services.sessions import SessionPolicy, SessionService
+from .services.wallet_payments import WalletPaymentsService
 from .services.whitelist import WhitelistService
 from .storage.database import Database, DatabaseConfigError, DatabaseKind, redact_database_url
 from .storage.migrations import migrate, reset_database
@@ -51,6 +53,8 @@ class AppContext:
     whitelist: WhitelistService
     idempotency: IdempotencyService
     payments: PaymentsServices
+    crypto: CryptoService
+    wallet_payments: WalletPaymentsService
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -172,6 +176,8 @@ async def open_context(
             whitelist=whitelist,
             idempotency=IdempotencyService(db, clock),
             payments=build_payments(db, clock, metrics, auth, base_url=config.base_url),
+            crypto=CryptoService(db, clock),
+            wallet_payments=WalletPaymentsService(db, clock),
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

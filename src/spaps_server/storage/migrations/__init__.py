@@ -30,6 +30,7 @@ from . import (
     v0003_whitelist,
     v0004_idempotency,
     v0005_payments,
+    v0008_crypto_wallet,
 )
 
 __all__ = [
@@ -66,6 +67,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "whitelist", v0003_whitelist.upgrade),
     Migration(4, "idempotency", v0004_idempotency.upgrade),
     Migration(5, "payments", v0005_payments.upgrade),
+    # v0008 sits at 6 on this branch only (versions must be contiguous); once versions 6 and
+    # 7 (webhooks) are merged it becomes Migration(8, ...).
+    Migration(6, "crypto_wallet", v0008_crypto_wallet.upgrade),
 )
 
 # The runner's own view of its bookkeeping table, independent of storage.tables.
