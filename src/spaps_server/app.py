@@ -92,7 +92,9 @@ def domain_routers() -> list[APIRouter]:
     from .routes import (
         auth,
         checkout_pages,
+        crypto,
         dev,
+        dev_crypto_wallet,
         dev_payments,
         dev_usage,
         dev_webhooks,
@@ -101,6 +103,7 @@ def domain_routers() -> list[APIRouter]:
         home,
         metrics,
         payments,
+        payments_wallet,
         secure_messages,
         sessions,
         stripe,
@@ -128,6 +131,9 @@ def domain_routers() -> list[APIRouter]:
         dev_usage.router,
         home.router,
         dev_webhooks.router,
+        crypto.router,
+        payments_wallet.router,
+        dev_crypto_wallet.router,
     ]
 
 

@@ -260,6 +260,21 @@ def build_parser() -> argparse.ArgumentParser:
             "show every application without it)",
         )
         sub.add_argument("--json", action="store_true", help="print JSON")
+    crypto = commands.add_parser(
+        "crypto",
+        help="act as the chain for crypto invoices",
+        description="Simulated chain actions on the local server's database.",
+    )
+    crypto.set_defaults(crypto_parser=crypto)
+    crypto_commands = crypto.add_subparsers(dest="crypto_command", metavar="ACTION")
+    pay = crypto_commands.add_parser(
+        "pay", help="record an on-chain payment to an invoice (e.g. spaps crypto pay inv_... 42.75)"
+    )
+    pay.add_argument("invoice_id")
+    pay.add_argument("amount", help='a decimal amount of the invoice\'s asset, e.g. "42.75"')
+    pay.add_argument("--transaction-hash", default=None, help="default: a random one")
+    _add_storage_options(pay)
+    pay.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -350,6 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "webhooks" and args.webhooks_command is None:
         args.webhooks_parser.print_help()
         return EXIT_USAGE
+    if args.command == "crypto" and args.crypto_command is None:
+        args.crypto_parser.print_help()
+        return EXIT_USAGE
     commands = _load_commands(args.command)
     if commands is None:
         return EXIT_USAGE
@@ -363,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = commands.run_usage(args)
     elif args.command == "keys":
         status = commands.run_keys(args)
+    elif args.command == "crypto":
+        status = commands.run_crypto(args)
     else:
         status = commands.run_apps(args)
     return status

@@ -144,6 +144,7 @@ def startup_record(ctx: AppContext) -> dict[str, Any]:
         "database_path": str(ctx.db.sqlite_path) if ctx.db.sqlite_path else None,
         "api_key": config.default_api_key,
         "application": {"id": ctx.default_application.id, "name": ctx.default_application.name},
+        "recon_token": config.secrets.recon_token,
         "seeded_accounts": [a.to_json() for a in ctx.seeded_accounts],
         "applied_migrations": ctx.applied_migrations,
         "pid": os.getpid(),
@@ -158,6 +159,7 @@ def _banner(record: dict[str, Any]) -> str:
         f"  API reference  {record['docs_url']}",
         f"  Dev pages      {record['dev_url']}",
         f"  API key        {record['api_key']}",
+        f"  Recon token    {record['recon_token']}",
         f"  Database       {record['database']}"
         + (f" ({record['database_path']})" if record["database_path"] else ""),
         f"  Data dir       {record['data_dir']}",
@@ -669,3 +671,41 @@ async def _webhooks(args: argparse.Namespace) -> int:
 def run_webhooks(args: argparse.Namespace) -> int:
     """``spaps webhooks add|list|remove|events|replay``."""
     return asyncio.run(_webhooks(args))
+
+
+# --- spaps crypto ------------------------------------------------------------------------
+
+
+async def _crypto(args: argparse.Namespace) -> int:
+    from .domain.clock import Clock
+    from .services.crypto import CryptoService
+
+    config = _config_from(args)
+    try:
+        db, _ = await open_database(config)
+    except _STARTUP_ERRORS as exc:
+        return _fail("crypto", str(exc))
+    try:
+        invoice = await CryptoService(db, Clock()).record_payment(
+            args.invoice_id, args.amount, transaction_hash=args.transaction_hash
+        )
+    except DomainError as exc:
+        return _fail("crypto", exc.message)
+    finally:
+        await db.dispose()
+    status = invoice.status_json()
+    if args.json:
+        print(json.dumps({"invoice": invoice.to_json(), "status": status}))
+    else:
+        print(
+            f"Invoice {invoice.id}: {status['status']}, received "
+            f"{invoice.to_json()['received_amount']} of {invoice.to_json()['amount']} "
+            f"{invoice.asset}"
+            + (f" (excess {status['excess_amount']})" if invoice.overpaid else "")
+        )
+    return EXIT_OK
+
+
+def run_crypto(args: argparse.Namespace) -> int:
+    """``spaps crypto pay INVOICE_ID AMOUNT``."""
+    return asyncio.run(_crypto(args))

@@ -9,6 +9,8 @@ use and reused afterwards:
 * ``token_signing_key.pem``: an Ed25519 private key (PKCS#8 PEM) for signing access tokens;
 * ``encryption_key``: 32 random bytes, base64, for encrypting data at rest (secure messages);
 * ``webhook_secret``: ``whsec_`` + a random token, for signing outgoing webhooks.
+* ``recon_token``: ``rcn_`` + a random token, the default application's crypto
+  reconciliation token (``X-Recon-Token``).
 
 Later code reads them through ``config.secrets`` (see :class:`ServerSecrets`).
 """
@@ -47,6 +49,7 @@ SIGNING_KEY_FILE = "token_signing_key.pem"
 ENCRYPTION_KEY_FILE = "encryption_key"
 WEBHOOK_SECRET_FILE = "webhook_secret"
 MESSAGE_KEYS_FILE = "secure_message_keys.json"
+RECON_TOKEN_FILE = "recon_token"
 
 
 def parse_rate_limit(text: str) -> tuple[str, int, float]:
@@ -139,12 +142,20 @@ class SmtpSettings:
 class ServerSecrets:
     """The server's generated secrets. ``repr()`` never shows them."""
 
-    def __init__(self, *, signing_key_pem: bytes, encryption_key: bytes, webhook_secret: str):
+    def __init__(
+        self,
+        *,
+        signing_key_pem: bytes,
+        encryption_key: bytes,
+        webhook_secret: str,
+        recon_token: str,
+    ):
         if len(encryption_key) != 32:
             raise DataDirError("the encryption key must be 32 bytes")
         self._signing_key_pem = signing_key_pem
         self._encryption_key = encryption_key
         self._webhook_secret = webhook_secret
+        self._recon_token = recon_token
 
     @property
     def token_signing_key_pem(self) -> bytes:
@@ -179,6 +190,11 @@ class ServerSecrets:
     def webhook_secret(self) -> str:
         """The ``whsec_...`` secret that signs outgoing webhooks."""
         return self._webhook_secret
+
+    @property
+    def recon_token(self) -> str:
+        """The ``rcn_...`` token the default application's reconciliation calls present."""
+        return self._recon_token
 
     def __repr__(self) -> str:
         return "ServerSecrets(<redacted>)"
@@ -341,6 +357,10 @@ class ServerConfig:
             self.data_dir / WEBHOOK_SECRET_FILE,
             lambda: ("whsec_" + _secrets.token_urlsafe(32) + "\n").encode(),
         )
+        recon = _read_or_create(
+            self.data_dir / RECON_TOKEN_FILE,
+            lambda: ("rcn_" + _secrets.token_urlsafe(32) + "\n").encode(),
+        )
         try:
             enc = base64.b64decode(enc_text.strip(), validate=True)
         except ValueError as exc:
@@ -349,4 +369,5 @@ class ServerConfig:
             signing_key_pem=pem,
             encryption_key=enc,
             webhook_secret=hook.decode().strip(),
+            recon_token=recon.decode().strip(),
         )

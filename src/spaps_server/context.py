@@ -27,6 +27,7 @@ from .security.tokens import TokenSigner
 from .seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
 from .services.applications import ApplicationService
 from .services.auth_common import AuthLimits, AuthMetrics, AuthSettings, build_rate_limiter
+from .services.crypto import CryptoService
 from .services.events import DeliverySignal, EventService
 from .services.idempotency import IdempotencyService
 from .services.mailbox import MailboxService
@@ -39,6 +40,7 @@ from .services.session_tokens import SessionTokenService
 from .services.sessions import SessionPolicy, SessionService
 from .services.usage import UsageService
 from .services.users import UserAccounts
+from .services.wallet_payments import WalletPaymentsService
 from .services.wallet_sign_in import WalletSignInService
 from .services.webhook_delivery import WebhookDeliveryWorker
 from .services.webhook_endpoints import WebhookEndpointService
@@ -79,6 +81,8 @@ class AppContext:
     webhook_worker: WebhookDeliveryWorker
     # The default application's webhook signing secret (shown on /_dev/webhooks).
     webhook_secret: str
+    crypto: CryptoService
+    wallet_payments: WalletPaymentsService
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -238,6 +242,8 @@ async def open_context(
             webhooks=webhooks,
             webhook_worker=webhook_worker,
             webhook_secret=webhook_secret,
+            crypto=CryptoService(db, clock, events),
+            wallet_payments=WalletPaymentsService(db, clock, events),
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

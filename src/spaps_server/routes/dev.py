@@ -44,6 +44,7 @@ DEV_PAGES: tuple[DevPage, ...] = (
         "Products, checkout sessions, subscriptions, charges and invoices; test cards.",
     ),
     DevPage("/_dev/usage", "Usage", "Feature limits, usage counters, secure-message keys."),
+    DevPage("/_dev/crypto", "Crypto invoices", "Invoices on the simulated chain; recon token."),
     DevPage("/docs", "API reference", "Every route, generated from the OpenAPI schema."),
     DevPage("/openapi.json", "OpenAPI schema", "The machine-readable description."),
     DevPage("/api/metrics", "Metrics (Prometheus)", "Request counts, latencies, counters."),
@@ -86,6 +87,8 @@ async def dev_index(request: Request, ctx: Ctx) -> HTMLResponse:
         f"<tr><th>Default application</th><td>{esc(app.name)} "
         f"<code>{esc(app.id)}</code></td></tr>"
         f"<tr><th>API key</th><td><code>{esc(ctx.config.default_api_key)}</code></td></tr>"
+        f"<tr><th>Recon token</th><td><code>{esc(ctx.config.secrets.recon_token)}</code>"
+        "</td></tr>"
         f"<tr><th>Database</th><td>{esc(ctx.db.kind.value)}</td></tr>"
         f"<tr><th>Data dir</th><td><code>{esc(ctx.config.data_dir)}</code></td></tr>"
         "</table>"

@@ -597,3 +597,151 @@ webhook_attempts = sa.Table(
     # One row per attempt number: an attempt is recorded once, whichever process made it.
     sa.UniqueConstraint("delivery_id", "attempt_number", name="uq_webhook_attempts_number"),
 )
+
+
+def _application_fk() -> sa.Column[str]:
+    return sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+# Crypto invoices. Amounts are canonical decimal strings (domain.crypto.format_amount).
+crypto_invoices = sa.Table(
+    "crypto_invoices",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _application_fk(),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("asset", sa.String(16), nullable=False),
+    sa.Column("network", sa.String(32), nullable=False),
+    sa.Column("amount", sa.String(40), nullable=False),
+    sa.Column("received_amount", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("beneficiary", sa.JSON, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("finalized_at", UTCDateTime, nullable=True),
+    sa.Index("ix_crypto_invoices_app_status", "application_id", "status", "id"),
+)
+
+# On-chain transfers received for an invoice; their ids are the invoice's settlement ids.
+crypto_invoice_payments = sa.Table(
+    "crypto_invoice_payments",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "invoice_id",
+        sa.String(64),
+        sa.ForeignKey("crypto_invoices.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("amount", sa.String(40), nullable=False),
+    sa.Column("transaction_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Index("ix_crypto_invoice_payments_invoice", "invoice_id", "received_at"),
+)
+
+crypto_reconcile_jobs = sa.Table(
+    "crypto_reconcile_jobs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _application_fk(),
+    sa.Column("scheduled_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=False),
+    sa.Column("last_invoice_id", sa.String(64), nullable=True),
+    sa.Column("invoices_checked", sa.Integer, nullable=False),
+    sa.Column("invoices_expired", sa.Integer, nullable=False),
+    sa.Column("has_more", sa.Boolean, nullable=False),
+)
+
+# A chain transaction is deposited at most once per application (the unique constraint).
+wallet_deposits = sa.Table(
+    "wallet_deposits",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _application_fk(),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("wallet_address", sa.String(128), nullable=False),
+    sa.Column("chain_type", sa.String(32), nullable=False),
+    sa.Column("transaction_id", sa.String(128), nullable=False),
+    sa.Column("amount", sa.String(40), nullable=False),
+    sa.Column("currency", sa.String(16), nullable=False),
+    sa.Column("tier", sa.String(64), nullable=True),
+    sa.Column("confirmation_required", sa.Integer, nullable=False),
+    # Confirmations added on /_dev/ on top of those the clock has mined.
+    sa.Column("extra_confirmations", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=True),
+    sa.Column("balance_added", sa.String(40), nullable=True),
+    sa.UniqueConstraint(
+        "application_id", "transaction_id", name="uq_wallet_deposits_app_transaction"
+    ),
+    sa.Index("ix_wallet_deposits_app_user_status", "application_id", "user_id", "status"),
+)
+
+payment_intents = sa.Table(
+    "payment_intents",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _application_fk(),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("payment_method_types", sa.JSON, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("client_secret", sa.String(128), nullable=False),
+    sa.Column("payment_method_id", sa.String(64), nullable=True),
+    sa.Column("decline_code", sa.String(64), nullable=True),
+    sa.Column("decline_message", sa.String(255), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Cards attached to an application's user; the partial unique index allows one default.
+payment_methods = sa.Table(
+    "payment_methods",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _application_fk(),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("payment_method_id", sa.String(64), nullable=False),
+    sa.Column("brand", sa.String(32), nullable=False),
+    sa.Column("last4", sa.String(4), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint(
+        "application_id", "user_id", "payment_method_id", name="uq_payment_methods_owner"
+    ),
+    sa.Index(
+        "uq_payment_methods_one_default",
+        "application_id",
+        "user_id",
+        unique=True,
+        sqlite_where=sa.text("is_default"),
+        postgresql_where=sa.text("is_default"),
+    ),
+)
+
+# Credits to a user's dollar balance, one per source (a deposit or a payment intent).
+balance_entries = sa.Table(
+    "balance_entries",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _application_fk(),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("amount", sa.String(40), nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("source_type", sa.String(32), nullable=False),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("source_type", "source_id", name="uq_balance_entries_source"),
+    sa.Index("ix_balance_entries_app_user", "application_id", "user_id"),
+)

@@ -32,6 +32,7 @@ from . import (
     v0005_payments,
     v0006_usage_messages,
     v0007_webhooks,
+    v0008_crypto_wallet,
 )
 
 __all__ = [
@@ -70,6 +71,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "payments", v0005_payments.upgrade),
     Migration(6, "usage_messages", v0006_usage_messages.upgrade),
     Migration(7, "webhooks", v0007_webhooks.upgrade),
+    Migration(8, "crypto_wallet", v0008_crypto_wallet.upgrade),
 )
 
 # The runner's own view of its bookkeeping table, independent of storage.tables.
