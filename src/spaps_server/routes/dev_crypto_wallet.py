@@ -20,8 +20,10 @@ from pydantic import BaseModel, Field
 
 from ..domain.crypto import format_amount
 from ..http.deps import Ctx
-from ..http.envelopes import EnvelopeJSONResponse, ok
+from ..http.envelopes import Envelope, EnvelopeJSONResponse, ok
 from ..http.pages import esc, page
+from .crypto import InvoiceOut, InvoiceStatusOut
+from .payments_wallet import PaymentIntentOut, WalletDepositOut
 
 router = APIRouter(tags=["developer pages"])
 
@@ -29,6 +31,13 @@ router = APIRouter(tags=["developer pages"])
 class ChainPaymentIn(BaseModel):
     amount: Any = Field(description='A decimal string, e.g. "42.75"')
     transaction_hash: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class ChainPaymentOut(BaseModel):
+    """The invoice after the transfer and its settlement status."""
+
+    invoice: InvoiceOut
+    status: InvoiceStatusOut
 
 
 class ConfirmationsIn(BaseModel):
@@ -39,7 +48,11 @@ class CardIn(BaseModel):
     card: str = Field(max_length=32)
 
 
-@router.post("/_dev/crypto-invoices/{invoice_id}/payments", summary="Pay a crypto invoice")
+@router.post(
+    "/_dev/crypto-invoices/{invoice_id}/payments",
+    summary="Pay a crypto invoice",
+    response_model=Envelope[ChainPaymentOut],
+)
 async def pay_invoice(invoice_id: str, body: ChainPaymentIn, ctx: Ctx) -> EnvelopeJSONResponse:
     """Record a transfer of ``amount`` (a simulated transaction hash unless given): the
     invoice (``data.invoice``) and its settlement status (``data.status``)."""
@@ -49,14 +62,22 @@ async def pay_invoice(invoice_id: str, body: ChainPaymentIn, ctx: Ctx) -> Envelo
     return ok({"invoice": invoice.to_json(), "status": invoice.status_json()})
 
 
-@router.post("/_dev/wallet-deposits/{deposit_id}/confirmations", summary="Confirm a wallet deposit")
+@router.post(
+    "/_dev/wallet-deposits/{deposit_id}/confirmations",
+    summary="Confirm a wallet deposit",
+    response_model=Envelope[WalletDepositOut],
+)
 async def confirm_deposit(deposit_id: str, body: ConfirmationsIn, ctx: Ctx) -> EnvelopeJSONResponse:
     """Add ``count`` confirmations (1 to 1000); the deposit as it now stands."""
     deposit = await ctx.wallet_payments.add_confirmations(deposit_id, body.count)
     return ok(deposit.to_json(ctx.clock.now()))
 
 
-@router.post("/_dev/payment-intents/{intent_id}/confirm", summary="Confirm a payment intent")
+@router.post(
+    "/_dev/payment-intents/{intent_id}/confirm",
+    summary="Confirm a payment intent",
+    response_model=Envelope[PaymentIntentOut],
+)
 async def confirm_intent(intent_id: str, body: CardIn, ctx: Ctx) -> EnvelopeJSONResponse:
     """Charge a Stripe test card: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002
     (generic_decline), ...9995 (insufficient_funds), ...0069 (expired_card), ...0127
