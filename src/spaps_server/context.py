@@ -235,7 +235,9 @@ async def open_context(
             wallets=WalletSignInService(db, accounts, session_tokens, limits, auth_metrics, clock),
             whitelist=whitelist,
             idempotency=IdempotencyService(db, clock),
-            payments=build_payments(db, clock, metrics, accounts, links, base_url=config.base_url),
+            payments=build_payments(
+                db, clock, metrics, accounts, links, base_url=config.base_url, events=events
+            ),
             usage=usage,
             secure_messages=secure_messages,
             events=events,

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -47,18 +47,10 @@ from ..domain.models import Application
 from ..security.base58 import b58encode
 from ..storage.crypto import CryptoRepository
 from ..storage.database import Database
+from .events import EventEmitter
 
 INVOICE_UPDATED = "crypto.invoice.updated"
 RECONCILE_PAGE_SIZE = 100
-
-
-class EventEmitter(Protocol):
-    """Writes an event in the caller's transaction (the webhook outbox)."""
-
-    async def emit(
-        self, *, conn: AsyncConnection, application_id: str, type: str, data: Mapping[str, Any]
-    ) -> object:
-        """Record event ``type`` with ``data`` for ``application_id`` on ``conn``."""
 
 
 def recon_token_for(application: Application, default_token: str) -> str:

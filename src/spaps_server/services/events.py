@@ -28,7 +28,7 @@ import decimal
 import enum
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -52,6 +52,16 @@ from ..storage.webhooks import WebhooksRepository
 _WAKE_KEY = "spaps_webhook_deliveries_queued"
 
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(t.value for t in EventType)
+
+
+class EventEmitter(Protocol):
+    """Writes an event in the caller's transaction (the webhook outbox); what domain services
+    depend on, so they need not know :class:`EventService`."""
+
+    async def emit(
+        self, *, conn: AsyncConnection, application_id: str, type: str, data: Mapping[str, Any]
+    ) -> object:
+        """Record event ``type`` with ``data`` for ``application_id`` on ``conn``."""
 
 
 class DeliverySignal:

@@ -43,7 +43,7 @@ from ..security.errors import InvalidWalletAddressError
 from ..security.wallets.chains import normalize_address
 from ..storage.database import Database
 from ..storage.wallet_payments import WalletPaymentsRepository
-from .crypto import EventEmitter
+from .events import EventEmitter
 
 PAYMENT_INTENT_SUCCEEDED = "payment_intent.succeeded"
 PAYMENT_INTENT_FAILED = "payment_intent.payment_failed"

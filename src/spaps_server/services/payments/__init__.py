@@ -10,12 +10,14 @@ import dataclasses
 
 from ...domain.clock import Clock
 from ...storage.database import Database
+from ..events import EventEmitter
 from ..metrics import Counter, MetricsRegistry
 from ..one_time_links import OneTimeLinkService
 from ..users import UserAccounts
 from .billing import BillingService
 from .catalog import CatalogService
 from .checkout import CheckoutService
+from .events import PaymentEvents
 
 __all__ = [
     "BillingService",
@@ -45,10 +47,12 @@ def build_payments(
     links: OneTimeLinkService,
     *,
     base_url: str,
+    events: EventEmitter | None = None,
 ) -> PaymentsServices:
-    """Build the catalogue, billing and checkout services."""
+    """Build the catalogue, billing and checkout services; state changes are emitted as
+    webhook events through ``events`` when given."""
     catalog = CatalogService(db, clock)
-    billing = BillingService(db, clock, metrics, catalog)
+    billing = BillingService(db, clock, metrics, catalog, PaymentEvents(events))
     checkout = CheckoutService(
         db, clock, metrics, catalog, billing, accounts, links, base_url=base_url
     )

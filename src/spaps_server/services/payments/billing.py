@@ -34,11 +34,13 @@ from ...domain.payments import (
     Subscription,
     SubscriptionStatus,
 )
+from ...domain.webhooks import EventType
 from ...storage.database import Database
 from ...storage.payments import PaymentsRepository, SubscriptionsRepository
 from ...storage.users import UsersRepository
 from ..metrics import MetricsRegistry
 from .catalog import MAX_PAGE_SIZE, CatalogService
+from .events import PaymentEvents
 
 # Renewals settled in one go at most (a clock moved years ahead must not loop for ever).
 _MAX_RENEWALS = 120
@@ -70,9 +72,15 @@ class BillingService:
     """Charges, subscriptions and subscription tiers of each application."""
 
     def __init__(
-        self, db: Database, clock: Clock, metrics: MetricsRegistry, catalog: CatalogService
+        self,
+        db: Database,
+        clock: Clock,
+        metrics: MetricsRegistry,
+        catalog: CatalogService,
+        events: PaymentEvents | None = None,
     ) -> None:
         self._db = db
+        self.events = events or PaymentEvents(None)
         self._clock = clock
         self._catalog = catalog
         self.subscriptions = SubscriptionsRepository(db)
@@ -131,6 +139,7 @@ class BillingService:
             created_at=at or self._clock.now(),
         )
         await self.payments.insert(payment, conn=conn)
+        await self.events.charge(conn, payment)
         self._charges.inc(outcome=payment.status)
         return payment
 
@@ -207,6 +216,14 @@ class BillingService:
             await self._users.update(
                 application_id, user_id, {"tier": tier, "updated_at": self._clock.now()}, conn=conn
             )
+            await self.events.tier_changed(
+                conn,
+                application_id=application_id,
+                user_id=user_id,
+                old_tier=user.tier,
+                new_tier=tier,
+                base_tier=customer.base_tier,
+            )
         return tier
 
     # --- subscriptions ----------------------------------------------------------------
@@ -253,6 +270,7 @@ class BillingService:
             updated_at=now,
         )
         await self.subscriptions.insert(sub, conn=conn)
+        await self.events.subscription(conn, EventType.CUSTOMER_SUBSCRIPTION_CREATED, sub)
         if user_id:
             await self.sync_tier(conn, application_id, user_id)
         self._changes.inc(action="created")
@@ -297,16 +315,24 @@ class BillingService:
             if end > now:
                 break
             if sub.cancel_at_period_end or price is None or price.type is not PriceType.RECURRING:
+                ended = dataclasses.replace(
+                    sub,
+                    status=SubscriptionStatus.CANCELED,
+                    ended_at=end,
+                    canceled_at=sub.canceled_at or end,
+                    updated_at=now,
+                )
                 await self.subscriptions.update(
                     sub.id,
                     {
-                        "status": SubscriptionStatus.CANCELED.value,
-                        "ended_at": end,
-                        "canceled_at": sub.canceled_at or end,
+                        "status": ended.status.value,
+                        "ended_at": ended.ended_at,
+                        "canceled_at": ended.canceled_at,
                         "updated_at": now,
                     },
                     conn=conn,
                 )
+                await self.events.subscription(conn, EventType.CUSTOMER_SUBSCRIPTION_DELETED, ended)
                 self._changes.inc(action="canceled")
                 return
             start, end = end, add_interval(end, price.interval or "month", price.interval_count)
@@ -328,6 +354,10 @@ class BillingService:
             {"current_period_start": start, "current_period_end": end, "updated_at": now},
             conn=conn,
         )
+        renewed = dataclasses.replace(
+            sub, current_period_start=start, current_period_end=end, updated_at=now
+        )
+        await self.events.subscription(conn, EventType.CUSTOMER_SUBSCRIPTION_UPDATED, renewed)
 
     async def list_subscriptions(
         self,
@@ -405,6 +435,7 @@ class BillingService:
             )
             await self.sync_tier(c, application_id, user_id)
             updated = await self._own(application_id, user_id, subscription_id, conn=c)
+            await self.events.subscription(c, EventType.CUSTOMER_SUBSCRIPTION_UPDATED, updated)
         self._changes.inc(action="updated")
         return updated
 
@@ -441,6 +472,13 @@ class BillingService:
             await self.subscriptions.update(sub.id, values, conn=c)
             await self.sync_tier(c, application_id, user_id)
             updated = await self._own(application_id, user_id, subscription_id, conn=c)
+            await self.events.subscription(
+                c,
+                EventType.CUSTOMER_SUBSCRIPTION_DELETED
+                if immediately
+                else EventType.CUSTOMER_SUBSCRIPTION_UPDATED,
+                updated,
+            )
         self._changes.inc(action="canceled" if immediately else "cancel_at_period_end")
         return updated
 

@@ -31,6 +31,7 @@ from ...domain.payments import (
     LineItem,
     PriceType,
 )
+from ...domain.webhooks import EventType
 from ...storage.database import Database
 from ...storage.payments import CheckoutRepository
 from ...storage.users import UsersRepository
@@ -336,6 +337,7 @@ class CheckoutService:
             current = dataclasses.replace(
                 current, status=CheckoutStatus.EXPIRED, pending_authentication=False
             )
+            await self._billing.events.checkout(conn, EventType.CHECKOUT_SESSION_EXPIRED, current)
         return current
 
     async def expire_due(self, application_id: str | None = None) -> int:
@@ -571,6 +573,7 @@ class CheckoutService:
             pending_authentication=False,
             completed_at=now,
         )
+        await self._billing.events.checkout(conn, EventType.CHECKOUT_SESSION_COMPLETED, done)
         self._outcomes.inc(outcome="completed")
         return PayResult(PayStatus.SUCCEEDED, done, redirect_url=success_redirect(done))
 
