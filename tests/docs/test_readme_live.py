@@ -5,7 +5,9 @@ pointing at a ``spaps local`` subprocess, in two modes:
 
 * in README order against one server, as a reader working down the page does;
 * on its own: in reverse README order against another server, so a block that silently needs
-  what an earlier block did (a token, an object, a state change) fails.
+  what an earlier block did (a token, an object, a state change) fails;
+* and all blocks pasted one after another into one interpreter (a third server), so no block
+  breaks the names a later one uses.
 
 A block may continue an earlier one by saying so in its first line,
 ``# Continues the "<heading>" block.``; run on its own it gets that block prepended.
@@ -135,17 +137,22 @@ def test_a_continuation_block_gets_its_block_prepended() -> None:
         standalone_code(Block(0, "First", '# Continues the "Use" block.\n'), blocks)
 
 
-@pytest.mark.parametrize("mode", ["readme-order", "on-its-own"])
+def runs_of(mode: str, blocks: list[Block]) -> list[tuple[str, str]]:
+    """(name, code) of every interpreter a mode starts, in order."""
+    if mode == "one-interpreter":
+        return [("the README's blocks in one interpreter", "\n".join(b.code for b in blocks))]
+    if mode == "readme-order":
+        return [(str(block), block.code) for block in blocks]
+    return [(str(block), standalone_code(block, blocks)) for block in reversed(blocks)]
+
+
+@pytest.mark.parametrize("mode", ["readme-order", "on-its-own", "one-interpreter"])
 def test_every_readme_block_runs_against_spaps_local(mode: str, tmp_path: Path) -> None:
-    blocks = readme_blocks()
+    runs = runs_of(mode, readme_blocks())
     failures: list[str] = []
     with local_server(password_profile="test") as server:
-        if mode == "readme-order":
-            runs = [(block, block.code) for block in blocks]
-        else:
-            runs = [(block, standalone_code(block, blocks)) for block in reversed(blocks)]
-        for block, code in runs:
-            failure = run_block(code, str(block), server, tmp_path / f"block{block.index}")
+        for number, (name, code) in enumerate(runs):
+            failure = run_block(code, name, server, tmp_path / f"run{number}")
             if failure is not None:
                 failures.append(failure)
     assert not failures, "\n\n".join(failures)
