@@ -1,23 +1,29 @@
 """``spaps demo``: a throw-away ``spaps local`` and the seed README's journey through it.
 
 The server is a real ``spaps local`` subprocess (free port, temporary data dir) started with
-``spaps_client.testing``; every step goes through ``spaps_client`` or, where a person would
-use a browser (the hosted checkout page), through plain HTTP. Each step prints one line as it
-finishes; the first failure ends the run with the step's name and exit status 1. The server
-is stopped and its data dir removed on every way out (success, failure, Ctrl-C, SIGTERM)
-unless ``--keep`` asks to leave it serving until Ctrl-C.
+``spaps_client.testing``; every step goes through ``spaps_client`` or, where a person would use
+a browser (the hosted checkout page) or a chain (paying a crypto invoice), through plain HTTP.
+Webhooks go to a loopback receiver registered with ``--webhook`` and are verified with
+``spaps_client.webhooks``. Each step prints one line as it finishes; the first failure ends the
+run with the step's name and exit status 1. The server is stopped and its data dir removed on
+every way out (success, failure, Ctrl-C, SIGTERM) unless ``--keep`` asks to leave it serving
+until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
+import queue
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import TextIO
 from urllib.parse import urljoin
@@ -34,6 +40,7 @@ from spaps_client.testing import (
     TestWallet,
     start_local_server,
 )
+from spaps_client.webhooks import WebhookVerificationError, verify_spaps_webhook
 
 __all__ = ["DEFAULT_CARD", "STEP_NAMES", "DemoOptions", "run_demo"]
 
@@ -88,6 +95,53 @@ class _CheckoutForm(HTMLParser):
             self._done = True
 
 
+class _WebhookReceiver:
+    """A loopback HTTP endpoint that keeps every delivery (body and headers) and answers 200."""
+
+    def __init__(self) -> None:
+        self.deliveries: queue.Queue[tuple[bytes, dict[str, str]]] = queue.Queue()
+        received = self.deliveries
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                received.put((self.rfile.read(length), headers))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                return  # the demo prints its own lines
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/webhooks/spaps"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def wait_for(
+        self, event_type: str, accept: Callable[[bytes], bool], timeout: float
+    ) -> tuple[bytes, dict[str, str]]:
+        """The first delivery of ``event_type`` whose body ``accept`` takes (others are
+        skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StepFailed(f"no {event_type} delivery arrived within {timeout:g} s")
+            try:
+                body, headers = self.deliveries.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if headers.get("x-spaps-event-type") == event_type and accept(body):
+                return body, headers
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
 def _card_expiry(today: datetime.date) -> str:
     """An expiry date a few years ahead, as a person types it (``MM / YY``)."""
     return f"12 / {(today.year + 3) % 100:02d}"
@@ -102,8 +156,12 @@ def _money(amount: int | None, currency: str | None) -> str:
 class _Journey:
     """The steps, in order, sharing one server and one signed-in client."""
 
-    def __init__(self, server: LocalServer, options: DemoOptions) -> None:
+    def __init__(
+        self, server: LocalServer, options: DemoOptions, receiver: _WebhookReceiver
+    ) -> None:
         self.server = server
+        self.receiver = receiver
+        self.invoice_id: str | None = None
         self.options = options
         self.spaps = SpapsClient(base_url=server.url, api_key=server.api_key)
         self.browser = httpx.Client(timeout=30.0)
@@ -131,6 +189,8 @@ class _Journey:
         ("usage recorded", "usage_recorded"),
         ("usage features", "usage_features"),
         ("secure message", "secure_message"),
+        ("crypto invoice paid", "crypto_invoice_paid"),
+        ("webhook received", "webhook_received"),
         ("metrics", "metrics"),
         ("sign out", "sign_out"),
     )
@@ -287,6 +347,39 @@ class _Journey:
             raise StepFailed(f"message {message.id} is not listed with its content")
         return f"{message.id} stored encrypted, read back decrypted ({len(listed)} listed)"
 
+    def crypto_invoice_paid(self) -> str:
+        invoice = self.spaps.payments.crypto.create_invoice(
+            asset="USDC", network="base", amount="42.75"
+        )
+        self.invoice_id = invoice.invoice_id
+        # The chain is simulated: the dev route records the transfer a wallet would send.
+        paid = self.browser.post(
+            f"{self.server.url}/_dev/crypto-invoices/{invoice.invoice_id}/payments",
+            json={"amount": "42.75"},
+        )
+        if paid.status_code != 200:
+            raise StepFailed(f"paying the invoice answered HTTP {paid.status_code}")
+        status = self.spaps.payments.crypto.get_invoice_status(invoice.invoice_id)
+        if status.status != "confirmed":
+            raise StepFailed(f"the invoice is {status.status!r} after paying it in full")
+        return f"{invoice.invoice_id} 42.75 USDC on base, paid on the simulated chain, confirmed"
+
+    def webhook_received(self) -> str:
+        secret = self.server.webhook_secret
+        if not secret:
+            raise StepFailed("the server's start-up record has no webhook_secret")
+        invoice_id = self.invoice_id
+
+        def confirmed_invoice(body: bytes) -> bool:
+            data = json.loads(body).get("data", {})
+            return bool(data.get("invoice_id") == invoice_id and data.get("status") == "confirmed")
+
+        body, headers = self.receiver.wait_for(
+            "crypto.invoice.updated", confirmed_invoice, timeout=30.0
+        )
+        event = verify_spaps_webhook(body, headers.get("x-spaps-signature"), secret)
+        return f"{event.type} {event.id} delivered to {self.receiver.url}, signature verified"
+
     def metrics(self) -> str:
         health = self.spaps.metrics.health()
         snapshot = self.spaps.metrics.get_metrics_json()
@@ -356,7 +449,13 @@ def _walk(journey: _Journey, out: TextIO) -> str | None:
         prefix = f"[{number:2d}/{len(steps)}] {name.ljust(width)}"
         try:
             result = step()
-        except (SpapsError, SpapsTestingError, StepFailed, httpx.HTTPError) as exc:
+        except (
+            SpapsError,
+            SpapsTestingError,
+            StepFailed,
+            WebhookVerificationError,
+            httpx.HTTPError,
+        ) as exc:
             out.write(f"{prefix}  FAIL  {_describe(exc)}\n")
             out.flush()
             return name
@@ -387,11 +486,15 @@ def run_demo(options: DemoOptions, out: TextIO | None = None, err: TextIO | None
     err = err or sys.stderr
     with _sigterm_as_interrupt():
         server: LocalServer | None = None
+        receiver = _WebhookReceiver()
         try:
             out.write("spaps demo: starting a local server (temporary data dir, free port)\n")
             out.flush()
             try:
-                server = start_local_server(password_profile=options.password_profile)
+                server = start_local_server(
+                    password_profile=options.password_profile,
+                    args=["--webhook", receiver.url, "--webhook-retry-schedule", "1,1,2"],
+                )
             except SpapsTestingError as exc:
                 err.write(f"spaps demo: error: {exc}\n")
                 return EXIT_FAILURE
@@ -400,7 +503,7 @@ def run_demo(options: DemoOptions, out: TextIO | None = None, err: TextIO | None
                 f"data dir {server.data_dir})\n"
             )
             out.flush()
-            journey = _Journey(server, options)
+            journey = _Journey(server, options, receiver)
             try:
                 failed = _walk(journey, out)
             finally:
@@ -422,3 +525,4 @@ def run_demo(options: DemoOptions, out: TextIO | None = None, err: TextIO | None
                 server.stop()
                 out.write("spaps demo: server stopped, data dir removed\n")
                 out.flush()
+            receiver.close()

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -118,6 +118,31 @@ def test_a_step_failing_in_process_is_named_and_the_server_stopped(
     assert re.search(r"solana wallet sign-in\s+FAIL\s+.*HTTP 401 INVALID_SIGNATURE", lines[-1])
     assert re.search(r"ethereum wallet sign-in\s+ok\s", lines[-2])
     assert "step 'solana wallet sign-in' failed" in captured.err
+    assert_gone(*server_of(captured.out))
+
+
+def test_a_webhook_signed_with_another_secret_fails_the_webhook_step(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import spaps_server.demo as demo
+
+    real_start = demo.start_local_server
+
+    def server_with_a_wrong_secret(**kwargs: Any) -> Any:
+        server = real_start(**kwargs)
+        server.webhook_secret = "whsec_not_the_servers"
+        return server
+
+    monkeypatch.setattr(demo, "start_local_server", server_with_a_wrong_secret)
+    monkeypatch.setenv("SPAPS_PASSWORD_PROFILE", "test")
+    monkeypatch.delenv("SPAPS_DATA_DIR", raising=False)
+
+    assert main(["demo"]) == 1
+
+    captured = capsys.readouterr()
+    last = step_lines(captured.out)[-1]
+    assert re.search(r"webhook received\s+FAIL\s+.*signature", last, re.IGNORECASE), last
+    assert "whsec_not_the_servers" not in captured.out + captured.err
     assert_gone(*server_of(captured.out))
 
 
