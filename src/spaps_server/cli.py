@@ -1,4 +1,5 @@
-"""The ``spaps`` command line: ``spaps local`` and ``spaps apps create|list|revoke``.
+"""The ``spaps`` command line: ``spaps local``, ``spaps demo``, ``spaps apps create|list|revoke``
+and the other management commands.
 
 Only the standard library is imported here, so that without the ``server`` extra the
 command can say which extra to install instead of failing with a traceback; the real work is
@@ -275,7 +276,31 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--transaction-hash", default=None, help="default: a random one")
     _add_storage_options(pay)
     pay.add_argument("--json", action="store_true", help="print JSON")
+    _add_demo_command(commands)
     return parser
+
+
+def _add_demo_command(commands: Any) -> None:
+    """``spaps demo [--keep] [--card NUMBER]``."""
+    demo = commands.add_parser(
+        "demo",
+        help="start a throw-away server and walk through sign-in, payments, usage and more",
+        description="Start a local server (temporary data dir, free port) and walk the SDK "
+        "through sign-in, checkout, magic links, wallets, usage, secure messages and metrics, "
+        "one line per step. Exits 1 naming the step that failed.",
+    )
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the server running afterwards and print its URLs (Ctrl-C stops it)",
+    )
+    demo.add_argument(
+        "--card",
+        default="4242424242424242",
+        metavar="NUMBER",
+        help="the test card typed into the hosted checkout page (default: 4242424242424242; "
+        "4000000000000002 is declined)",
+    )
 
 
 def _add_usage_and_keys_commands(commands: Any) -> None:
@@ -383,6 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = commands.run_keys(args)
     elif args.command == "crypto":
         status = commands.run_crypto(args)
+    elif args.command == "demo":
+        status = commands.run_demo(args)
     else:
         status = commands.run_apps(args)
     return status

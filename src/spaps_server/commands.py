@@ -709,3 +709,17 @@ async def _crypto(args: argparse.Namespace) -> int:
 def run_crypto(args: argparse.Namespace) -> int:
     """``spaps crypto pay INVOICE_ID AMOUNT``."""
     return asyncio.run(_crypto(args))
+
+
+# --- spaps demo --------------------------------------------------------------------------
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``spaps demo``."""
+    from .demo import DemoOptions, run_demo
+
+    # The server's password hashing follows $SPAPS_PASSWORD_PROFILE, as `spaps local` does.
+    profile = os.environ.get("SPAPS_PASSWORD_PROFILE") or "production"
+    return run_demo(
+        DemoOptions(card=args.card.replace(" ", ""), keep=args.keep, password_profile=profile)
+    )

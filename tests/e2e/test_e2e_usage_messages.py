@@ -18,7 +18,6 @@ from spaps_client.errors import SecureMessagesError, UsageError
 from .conftest import API_KEY, LocalServer
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-README_URL = "http://localhost:3300"
 
 
 def readme_block(heading: str) -> str:
@@ -29,35 +28,40 @@ def readme_block(heading: str) -> str:
     return found.group(1)
 
 
-def run(code: str, server: LocalServer, namespace: dict[str, Any]) -> None:
-    source = code.replace(README_URL, server.url)
-    exec(compile(source, "<README>", "exec"), namespace)  # noqa: S102 - the README's own code
+def run(code: str, namespace: dict[str, Any]) -> None:
+    exec(compile(code, "<README>", "exec"), namespace)  # noqa: S102 - the README's own code
 
 
-def test_readme_usage_and_secure_message_examples_run_verbatim(local_server: LocalServer, capsys):
-    quickstart = readme_block("Quickstart").split("\ncheckout = ", 1)[0]
+def test_readme_usage_and_secure_message_examples_run_verbatim(
+    local_server: LocalServer, capsys, monkeypatch
+):
+    # The blocks make their own client from $SPAPS_API_URL and sign in.
+    monkeypatch.setenv("SPAPS_API_URL", local_server.url)
+    monkeypatch.setenv("SPAPS_API_KEY", API_KEY)
     namespace: dict[str, Any] = {}
-    run(quickstart, local_server, namespace)
-    spaps: SpapsClient = namespace["spaps"]
+    clients: list[SpapsClient] = []
     try:
-        capsys.readouterr()
-        run(readme_block("Usage metering"), local_server, namespace)
+        run(readme_block("Usage metering"), namespace)
+        clients.append(namespace["spaps"])
         out = capsys.readouterr().out.splitlines()
         assert out[:2] == ["api_calls 0.0 1000.0", "wallet_verifications 0.0 10.0"]
         assert out[2] == "995.0"  # the record of 5 against basic's 1000
         assert "total_api_calls" in out[3]
         # Run again: the idempotency key makes the record a replay, not a second charge.
-        run(readme_block("Usage metering"), local_server, namespace)
+        run(readme_block("Usage metering"), namespace)
+        clients.append(namespace["spaps"])
         assert capsys.readouterr().out.splitlines()[0] == "api_calls 5.0 1000.0"
-        assert spaps.usage.get_features().features[0].used == 5
+        assert namespace["spaps"].usage.get_features().features[0].used == 5
 
-        run(readme_block("Secure messages"), local_server, namespace)
+        run(readme_block("Secure messages"), namespace)
+        clients.append(namespace["spaps"])
         out = capsys.readouterr().out.splitlines()
         message = namespace["message"]
         assert out[0].startswith(f"{message.id} ") and message.id.startswith("msg_")
         assert out[1] == "patient-123 Encrypted payload"
     finally:
-        spaps.close()
+        for client in clients:
+            client.close()
 
 
 def test_sync_sdk_usage_and_messages(local_server: LocalServer):
