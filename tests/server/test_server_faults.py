@@ -1,4 +1,4 @@
-"""Our SpapsClient through the fault proxy (``spaps_client.testing_faults``) against a live
+"""Our SpapsClient through the fault proxy (``spaps_client.testing.faults``) against a live
 server on SQLite and PostgreSQL: a payment call whose response is lost is retried with the
 same ``Idempotency-Key`` and the object exists exactly once (contract D5); ``Retry-After`` is
 honoured; the total deadline ends the retries; a POST without a key is never retried."""
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from spaps_client import InMemoryTokenStorage, RetryConfig, SpapsClient
 from spaps_client.errors import SpapsConnectionError, SpapsTimeoutError
-from spaps_client.testing_faults import Fault, FaultKind, FaultProxy
+from spaps_client.testing.faults import Fault, FaultKind, FaultProxy
 from spaps_server.storage import tables
 from spaps_server.storage.database import Database
 
@@ -210,3 +210,20 @@ def test_the_proxy_forwards_unscripted_requests_unchanged(sqlite_target: DbTarge
         assert posted.status_code == 200 and posted.json()["success"] is True
         (health,) = proxy.requests_to("/health")
         assert health.header("x-trace") == "abc" and health.fault.kind is FaultKind.FORWARD
+
+
+USAGE_PATH = "/api/usage/record"
+
+
+def test_usage_record_retried_after_a_lost_response_counts_once(db_target: DbTarget) -> None:
+    with proxied(db_target) as (server, proxy):
+        spaps = signed_in(proxy)
+        before = count_rows(server, tables.usage_records)
+        proxy.script(Fault.drop_after(), Fault.drop_after(), path=USAGE_PATH)
+        result = spaps.usage.record_usage(feature="api_calls", quantity=3)
+        features = spaps.usage.get_features()
+        spaps.close()
+        assert_one_key_for_every_attempt(proxy, USAGE_PATH, attempts=3)
+        assert count_rows(server, tables.usage_records) == before + 1
+        assert result.current_usage.used == 3
+        assert {f.name: f.used for f in features.features}["api_calls"] == 3

@@ -4,7 +4,7 @@ Put :class:`FaultProxy` between a client and a server, script what happens to th
 requests, and check what the server ended up with::
 
     from spaps_client import SpapsClient
-    from spaps_client.testing_faults import Fault, FaultProxy
+    from spaps_client.testing.faults import Fault, FaultProxy
 
     with FaultProxy("http://127.0.0.1:3300") as proxy:
         proxy.script(Fault.drop_after(), path="/api/stripe/checkout-sessions")
