@@ -227,3 +227,43 @@ def test_usage_record_retried_after_a_lost_response_counts_once(db_target: DbTar
         assert count_rows(server, tables.usage_records) == before + 1
         assert result.current_usage.used == 3
         assert {f.name: f.used for f in features.features}["api_calls"] == 3
+
+
+INVOICE_PATH = "/api/payments/crypto/invoices"
+INTENT_PATH = "/api/payments/create-payment-intent"
+
+
+def test_crypto_invoice_retried_after_a_lost_response_is_created_once(
+    db_target: DbTarget,
+) -> None:
+    with proxied(db_target) as (server, proxy):
+        spaps = signed_in(proxy)
+        before = count_rows(server, tables.crypto_invoices)
+        proxy.script(Fault.drop_after(), Fault.unavailable(retry_after=0), path=INVOICE_PATH)
+        invoice = spaps.payments.crypto.create_invoice(asset="USDC", network="base", amount="42.75")
+        spaps.close()
+        assert_one_key_for_every_attempt(proxy, INVOICE_PATH, attempts=3)
+        assert count_rows(server, tables.crypto_invoices) == before + 1
+        only = count_rows(
+            server, tables.crypto_invoices, tables.crypto_invoices.c.id == invoice.invoice_id
+        )
+        assert only == 1
+
+
+def test_payment_intent_retried_after_a_lost_response_is_created_once(
+    db_target: DbTarget,
+) -> None:
+    with proxied(db_target) as (server, proxy):
+        spaps = signed_in(proxy)
+        before = count_rows(server, tables.payment_intents)
+        proxy.script(Fault.drop_after(), Fault.drop_after(), path=INTENT_PATH)
+        intent = spaps.payments.create_payment_intent(amount=1000, currency="usd")
+        spaps.close()
+        assert_one_key_for_every_attempt(proxy, INTENT_PATH, attempts=3)
+        assert count_rows(server, tables.payment_intents) == before + 1
+        only = count_rows(
+            server,
+            tables.payment_intents,
+            tables.payment_intents.c.id == intent.payment_intent_id,
+        )
+        assert only == 1
