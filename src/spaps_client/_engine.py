@@ -118,6 +118,23 @@ class _Call:
     idempotency_key: str | None
 
 
+# The connection pool of a client the SDK creates itself. Keep-alive connections are kept up to
+# the pool size (so a burst reuses them instead of reconnecting), and dropped after an idle
+# time below the usual server keep-alive timeout (uvicorn's is 5 s), so a reused connection is
+# rarely one the server is closing.
+DEFAULT_MAX_CONNECTIONS = 64
+DEFAULT_KEEPALIVE_EXPIRY = 4.0
+
+
+def default_limits() -> httpx.Limits:
+    """The pool limits of the HTTP clients the SDK creates."""
+    return httpx.Limits(
+        max_connections=DEFAULT_MAX_CONNECTIONS,
+        max_keepalive_connections=DEFAULT_MAX_CONNECTIONS,
+        keepalive_expiry=DEFAULT_KEEPALIVE_EXPIRY,
+    )
+
+
 class _EngineCore:
     """The request loop and everything about a call that involves no waiting."""
 
@@ -394,12 +411,20 @@ class AsyncEngine(_EngineCore):
         http: httpx.AsyncClient,
         *,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        max_in_flight: int | None = None,
         **options: Any,
     ) -> None:
         super().__init__(http, **options)
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1 (or None for no limit)")
         self.sleep = sleep if sleep is not None else type(self).default_sleep
         # Created on first use: an asyncio.Lock belongs to the loop that first waits on it.
         self._refresh_lock: asyncio.Lock | None = None
+        # At most this many attempts on the wire at once; the rest wait in a FIFO semaphore
+        # (cheap) rather than in the HTTP pool, whose bookkeeping grows with its queue and whose
+        # pool timeout would fail calls that only had to wait their turn.
+        self.max_in_flight = max_in_flight
+        self._in_flight: asyncio.Semaphore | None = None
 
     async def run(self, operation: Operation[T], credentials: Credentials | None = None) -> T:
         """Run ``operation`` to its parsed result (or its error)."""
@@ -420,6 +445,14 @@ class AsyncEngine(_EngineCore):
                 outcome = await self.refresh(step.stale)
 
     async def _send(self, request: httpx.Request) -> httpx.Response | httpx.HTTPError:
+        if self.max_in_flight is None:
+            return await self._send_now(request)
+        if self._in_flight is None:
+            self._in_flight = asyncio.Semaphore(self.max_in_flight)
+        async with self._in_flight:
+            return await self._send_now(request)
+
+    async def _send_now(self, request: httpx.Request) -> httpx.Response | httpx.HTTPError:
         try:
             return await self.http.send(request)
         except httpx.HTTPError as exc:

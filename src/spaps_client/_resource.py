@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 
 import httpx
 
-from ._engine import AsyncEngine, Credentials, Operation, SyncEngine
+from ._engine import (
+    DEFAULT_MAX_CONNECTIONS,
+    AsyncEngine,
+    Credentials,
+    Operation,
+    SyncEngine,
+    default_limits,
+)
 from ._retry import LoggingHooks, RetryConfig
 from ._tokens import refresh_operation
 from .config import DEFAULT_API_KEY, DEFAULT_BASE_URL, DEFAULT_TIMEOUT
@@ -95,13 +102,18 @@ class Resource(Generic[E]):
         engine: SyncEngine | AsyncEngine
         if self._is_async:
             if client is None:
-                client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+                client = httpx.AsyncClient(
+                    base_url=self.base_url, timeout=timeout, limits=default_limits()
+                )
+                options["max_in_flight"] = DEFAULT_MAX_CONNECTIONS
             if not isinstance(client, httpx.AsyncClient):
                 raise TypeError(f"{type(self).__name__} needs an httpx.AsyncClient")
             engine = AsyncEngine(client, **options)
         else:
             if client is None:
-                client = httpx.Client(base_url=self.base_url, timeout=timeout)
+                client = httpx.Client(
+                    base_url=self.base_url, timeout=timeout, limits=default_limits()
+                )
             if not isinstance(client, httpx.Client):
                 raise TypeError(f"{type(self).__name__} needs an httpx.Client")
             engine = SyncEngine(client, **options)

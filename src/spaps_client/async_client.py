@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._client_base import ClientBase
-from ._engine import AsyncEngine
+from ._engine import DEFAULT_MAX_CONNECTIONS, AsyncEngine, default_limits
 from ._retry import LoggingHooks, RetryConfig
 from .resources.auth import AsyncAuthClient
 from .resources.metrics import AsyncMetricsClient
@@ -62,8 +62,12 @@ class AsyncSpapsClient(ClientBase[AsyncEngine]):
         options = self._engine_options(http_client, auto_refresh, retry_config, logging_hooks)
         if http_client is None:
             http_client = httpx.AsyncClient(
-                base_url=self.settings.base_url.rstrip("/"), timeout=self.settings.request_timeout
+                base_url=self.settings.base_url.rstrip("/"),
+                timeout=self.settings.request_timeout,
+                limits=default_limits(),
             )
+            # The pool is ours, so its size is known: calls beyond it queue in the engine.
+            options["max_in_flight"] = DEFAULT_MAX_CONNECTIONS
         self._engine = AsyncEngine(http_client, **options)
 
     @cached_property

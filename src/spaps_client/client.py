@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._client_base import ClientBase
-from ._engine import SyncEngine
+from ._engine import SyncEngine, default_limits
 from ._retry import LoggingHooks, RetryConfig
 from .resources.auth import AuthClient
 from .resources.metrics import MetricsClient
@@ -61,7 +61,9 @@ class SpapsClient(ClientBase[SyncEngine]):
         options = self._engine_options(http_client, auto_refresh, retry_config, logging_hooks)
         if http_client is None:
             http_client = httpx.Client(
-                base_url=self.settings.base_url.rstrip("/"), timeout=self.settings.request_timeout
+                base_url=self.settings.base_url.rstrip("/"),
+                timeout=self.settings.request_timeout,
+                limits=default_limits(),
             )
         self._engine = SyncEngine(http_client, **options)
 

@@ -43,8 +43,9 @@ api_key_scheme = APIKeyHeader(
 )
 
 
-def get_context(request: Request) -> AppContext:
-    """The server context created at start-up."""
+async def get_context(request: Request) -> AppContext:
+    """The server context created at start-up (async: FastAPI would run a plain function in
+    its thread pool, a thread hand-off on every request for one attribute read)."""
     ctx: AppContext = request.app.state.context
     return ctx
 

@@ -4,6 +4,7 @@ repositories use."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import re
@@ -99,6 +100,12 @@ class Database:
             raise DatabaseConfigError(f"invalid schema name {schema!r}")
         self.schema = schema
         self.engine: AsyncEngine = self._create_engine(echo)
+        # SQLite admits one writer at a time, and writers waiting in its busy handler are not
+        # served in order: under many concurrent writers one can starve for the whole busy
+        # timeout. Queueing this process's writers here (FIFO) first leaves the busy handler
+        # only the other processes to wait for. Created on first use: an asyncio.Lock belongs
+        # to the loop that first waits on it.
+        self._sqlite_writers: asyncio.Lock | None = None
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
@@ -142,9 +149,14 @@ class Database:
         """A read-write transaction: committed when the block exits normally, rolled back on
         an exception. On SQLite it takes the write lock at once so that concurrent
         read-then-write transactions queue instead of failing."""
-        async with self.engine.connect() as conn:
-            if self.kind is DatabaseKind.SQLITE:
-                await conn.execution_options(**{_WRITE_OPTION: True})
+        if self.kind is not DatabaseKind.SQLITE:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        if self._sqlite_writers is None:
+            self._sqlite_writers = asyncio.Lock()
+        async with self._sqlite_writers, self.engine.connect() as conn:
+            await conn.execution_options(**{_WRITE_OPTION: True})
             async with conn.begin():
                 yield conn
 
