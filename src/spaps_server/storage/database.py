@@ -5,7 +5,10 @@ repositories use."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import enum
+import logging
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +28,37 @@ _WRITE_OPTION = "spaps_write"
 # opening and closing overflow ones per request.
 _SQLITE_POOL_SIZE = 10
 _SQLITE_MAX_OVERFLOW = 20
+# Set to 1 (the test suite does) to make a nested pooled connection an error instead of a
+# logged warning; see :class:`NestedConnectionError`.
+STRICT_CONNECTIONS_ENV = "SPAPS_STRICT_CONNECTIONS"
+
+logger = logging.getLogger("spaps_server.storage")
+
+
+class _Holding:
+    """Marks that the current task holds a pooled connection (until ``released``). Kept in a
+    context variable: a task started while it is held inherits the mark, so the mark is an
+    object whose flag the holder clears, not the variable's value itself."""
+
+    __slots__ = ("owner", "released")
+
+    def __init__(self, owner: object) -> None:
+        self.owner = owner
+        self.released = False
+
+
+_holding: contextvars.ContextVar[_Holding | None] = contextvars.ContextVar(
+    "spaps_db_holding", default=None
+)
+
+
+class NestedConnectionError(RuntimeError):
+    """A unit of work asked the pool for a second connection while holding one.
+
+    That pattern (a repository call without ``conn=`` inside ``db.begin()``) deadlocks under
+    load: when every pooled connection is held by a request waiting for another one, none is
+    ever returned, and each waits for the pool timeout. Pass the caller's ``conn`` instead.
+    """
 
 
 class DatabaseKind(str, enum.Enum):
@@ -81,8 +115,21 @@ class Database:
     to the driver thread). Writes on SQLite take the write lock at ``BEGIN IMMEDIATE``.
     """
 
-    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        echo: bool = False,
+        strict_connections: bool | None = None,
+    ) -> None:
         parsed = normalize_database_url(url)
+        if strict_connections is None:
+            strict_connections = os.environ.get(STRICT_CONNECTIONS_ENV, "") == "1"
+        # Strict: a nested pooled connection raises NestedConnectionError; otherwise it is
+        # logged (once per call site would need a stack walk; once per Database suffices).
+        self.strict_connections = strict_connections
+        self._warned_nested = False
         self.kind = (
             DatabaseKind.SQLITE
             if parsed.get_backend_name() == "sqlite"
@@ -138,11 +185,37 @@ class Database:
         return engine
 
     @contextlib.asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for the current task, refusing (or reporting) a nested one."""
+        held = _holding.get()
+        if held is not None and held.owner is self and not held.released:
+            self._nested_connection()
+        mark = _Holding(self)
+        token = _holding.set(mark)
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        finally:
+            mark.released = True
+            _holding.reset(token)
+
+    def _nested_connection(self) -> None:
+        message = (
+            "a second pooled connection was requested while this task holds one; "
+            "pass conn= to join the open unit of work"
+        )
+        if self.strict_connections:
+            raise NestedConnectionError(message)
+        if not self._warned_nested:
+            self._warned_nested = True
+            logger.warning("%s", message, stack_info=True)
+
+    @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A read-write transaction: committed when the block exits normally, rolled back on
         an exception. On SQLite it takes the write lock at once so that concurrent
         read-then-write transactions queue instead of failing."""
-        async with self.engine.connect() as conn:
+        async with self._connect() as conn:
             if self.kind is DatabaseKind.SQLITE:
                 await conn.execution_options(**{_WRITE_OPTION: True})
             async with conn.begin():
@@ -152,7 +225,7 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A unit of work for reads only: each statement sees what was committed before it
         started (see the class docstring); nothing is locked and nothing may be written."""
-        async with self.engine.connect() as conn:
+        async with self._connect() as conn:
             yield conn
 
     @contextlib.asynccontextmanager
