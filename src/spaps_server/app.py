@@ -137,6 +137,14 @@ def domain_routers() -> list[APIRouter]:
     ]
 
 
+def developer_routers() -> list[APIRouter]:
+    """The routers of the developer pages under ``/_dev/`` (mailbox, payment twins), left
+    out when ``ServerConfig.dev_pages`` is false (``spaps serve``)."""
+    from .routes import dev, dev_payments
+
+    return [dev.router, dev_payments.router]
+
+
 def create_app(
     config: ServerConfig | None = None,
     *,
@@ -190,7 +198,8 @@ def create_app(
         max_body_bytes=cfg.max_body_bytes,
         body_timeout_seconds=cfg.body_timeout_seconds,
     )
-    routers = [*domain_routers(), *extra_routers]
+    left_out = [] if cfg.dev_pages else developer_routers()
+    routers = [r for r in domain_routers() if r not in left_out] + list(extra_routers)
     for router in routers:
         app.include_router(router, responses=_ERROR_RESPONSES)
     app.state.route_methods = route_methods_index(
