@@ -140,9 +140,9 @@ def domain_routers() -> list[APIRouter]:
 def developer_routers() -> list[APIRouter]:
     """The routers of the developer pages under ``/_dev/`` (mailbox, payment twins), left
     out when ``ServerConfig.dev_pages`` is false (``spaps serve``)."""
-    from .routes import dev, dev_payments
+    from .routes import dev, dev_payments, dev_usage
 
-    return [dev.router, dev_payments.router]
+    return [dev.router, dev_payments.router, dev_usage.router]
 
 
 def create_app(

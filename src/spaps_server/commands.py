@@ -380,9 +380,12 @@ def run_serve(args: argparse.Namespace) -> int:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
         return _fail("serve", _bind_error(args.host, args.port, exc))
+    key_file = os.environ.get("SPAPS_MESSAGE_KEY_FILE") or None
     config = ServerConfig(
         host=args.host,
         port=int(sock.getsockname()[1]),
+        data_dir=Path(os.environ.get("SPAPS_DATA_DIR") or ".spaps"),
+        message_key_file=Path(key_file) if key_file else None,
         database_url=settings.database_url,
         default_api_key=settings.api_key,
         provided_secrets=settings.secrets,

@@ -345,10 +345,9 @@ class ServerConfig:
 
     def prepare_data_dir(self) -> None:
         """Create the data directory (mode 0700) and its secrets; raise DataDirError if not
-        possible. Safe to call repeatedly and from several processes. Nothing is needed on
-        disk when the secrets are provided and the database is not the embedded file."""
-        if self.provided_secrets is not None and self.database_url:
-            return
+        possible. Safe to call repeatedly and from several processes. With provided secrets
+        no secret file is created (the directory still holds the secure-message key ring).
+        """
         try:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not self.data_dir.is_dir():
@@ -357,7 +356,8 @@ class ServerConfig:
                 os.chmod(self.data_dir, 0o700)
             if not os.access(self.data_dir, os.W_OK | os.X_OK):
                 raise DataDirError(f"data dir is not writable: {self.data_dir}")
-            _ = self.secrets
+            if self.provided_secrets is None:
+                _ = self.secrets
         except DataDirError:
             raise
         except OSError as exc:

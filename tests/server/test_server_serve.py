@@ -171,6 +171,7 @@ def test_serve_on_postgresql(workers: str) -> None:
                 assert http.get("/_dev/").status_code == 404
                 assert http.get("/_dev/mailbox").status_code == 404
                 assert http.get("/_dev/mailbox/messages").status_code == 404
+                assert http.get("/_dev/usage").status_code == 404
                 login = http.post(
                     "/api/auth/login",
                     json={"email": "user@example.com", "password": "Secret123!"},
