@@ -45,7 +45,12 @@ from .serving import (
     run_worker_pool,
     serve_context,
 )
-from .storage.database import DatabaseConfigError, normalize_database_url, redact_database_url
+from .storage.database import (
+    Database,
+    DatabaseConfigError,
+    normalize_database_url,
+    redact_database_url,
+)
 from .storage.migrations import MIGRATIONS, MigrationError, applied_versions
 
 EXIT_OK = 0
@@ -423,32 +428,43 @@ def run_serve(args: argparse.Namespace) -> int:
 async def _db(args: argparse.Namespace) -> int:
     config = _config_from(args)
     action = args.db_command
+    head = MIGRATIONS[-1].version
     if action == "history":
         rows = [{"version": m.version, "name": m.name} for m in MIGRATIONS]
         if args.json:
-            print(json.dumps({"migrations": rows}))
+            print(json.dumps({"migrations": rows, "head": head}))
         else:
             for row in rows:
-                print(f"{row['version']:04d}\t{row['name']}")
+                print(f"{row['version']:04d}  {row['name']}")
         return EXIT_OK
+    if action == "upgrade":
+        try:
+            db, applied = await open_database(config)
+        except _STARTUP_ERRORS as exc:
+            return _fail("db", str(exc))
+    else:
+        # Reading the version changes nothing: no data dir, no migration.
+        applied = []
+        try:
+            db = Database(config.effective_database_url, schema=config.database_schema)
+        except (DatabaseConfigError, ModuleNotFoundError) as exc:
+            return _fail("db", str(exc))
     try:
-        db, applied = await open_database(config, migrate_schema=action == "upgrade")
-    except _STARTUP_ERRORS as exc:
-        if action == "current" and isinstance(exc, MigrationError):
-            print(f"spaps db: {exc}", file=sys.stderr, flush=True)
-            return EXIT_FAILURE
-        return _fail("db", str(exc))
-    try:
-        versions = await applied_versions(db)
+        missing_file = db.sqlite_path is not None and not db.sqlite_path.exists()
+        versions = [] if missing_file else await applied_versions(db)
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return _fail("db", f"cannot read the schema version: {reason}")
     finally:
         await db.dispose()
-    current = versions[-1] if versions else None
+    current = versions[-1] if versions else 0
     if args.json:
-        print(json.dumps({"current": current, "applied": applied, "head": MIGRATIONS[-1].version}))
+        print(json.dumps({"current": current, "head": head, "applied": applied}))
     elif action == "upgrade":
-        print(f"applied {applied}" if applied else "already at the latest schema")
+        print(f"applied {applied}" if applied else f"already at the latest schema ({head:04d})")
     else:
-        print(f"{current:04d}" if current is not None else "empty database")
+        state = "latest" if current == head else f"behind {head:04d}: run spaps db upgrade"
+        print(f"{current:04d} ({state})")
     return EXIT_OK
 
 

@@ -236,3 +236,13 @@ def test_sqlite_refuses_more_than_one_worker(tmp_path: Path) -> None:
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "--workers 2 needs PostgreSQL" in lines[0], done.stderr
+
+
+def test_db_current_upgrade_history(tmp_path: Path) -> None:
+    storage = ("--data-dir", str(tmp_path / "data"))
+    assert _cli("db", "current", *storage)["current"] == 0
+    history = _cli("db", "history", *storage)
+    upgraded = _cli("db", "upgrade", *storage)
+    assert upgraded["applied"] == [m["version"] for m in history["migrations"]]
+    assert _cli("db", "current", *storage)["current"] == history["head"]
+    assert _cli("db", "upgrade", *storage)["applied"] == []
