@@ -58,3 +58,17 @@ def test_twenty_concurrent_refreshes_with_one_token(db_target: DbTarget) -> None
         winner = next(r for r in responses if r.status_code == 200).json()["data"]
         current = live.http.get("/api/sessions/current", headers=bearer(winner["access_token"]))
         assert current.status_code == 401 and error_code(current) == "SESSION_REVOKED"
+
+
+async def test_another_task_is_not_a_nested_connection(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'pool.sqlite3'}", strict_connections=True)
+
+    async def other_request() -> int:
+        async with db.read() as conn:
+            return int((await conn.exec_driver_sql("SELECT 1")).scalar_one())
+
+    try:
+        async with db.read():
+            assert await asyncio.create_task(other_request()) == 1
+    finally:
+        await db.dispose()

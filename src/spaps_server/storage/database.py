@@ -4,6 +4,7 @@ repositories use."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import enum
@@ -40,11 +41,14 @@ class _Holding:
     context variable: a task started while it is held inherits the mark, so the mark is an
     object whose flag the holder clears, not the variable's value itself."""
 
-    __slots__ = ("owner", "released")
+    __slots__ = ("owner", "released", "task")
 
     def __init__(self, owner: object) -> None:
         self.owner = owner
         self.released = False
+        # A task started meanwhile inherits the mark but is not nested: it waits for its own
+        # connection while the holder goes on.
+        self.task = asyncio.current_task()
 
 
 _holding: contextvars.ContextVar[_Holding | None] = contextvars.ContextVar(
@@ -188,7 +192,12 @@ class Database:
     async def _connect(self) -> AsyncIterator[AsyncConnection]:
         """A pooled connection for the current task, refusing (or reporting) a nested one."""
         held = _holding.get()
-        if held is not None and held.owner is self and not held.released:
+        if (
+            held is not None
+            and held.owner is self
+            and not held.released
+            and held.task is asyncio.current_task()
+        ):
             self._nested_connection()
         mark = _Holding(self)
         token = _holding.set(mark)
