@@ -205,6 +205,7 @@ class ServerSecrets:
             "signing_key_pem": self._signing_key_pem,
             "encryption_key": self._encryption_key,
             "webhook_secret": self._webhook_secret,
+            "recon_token": self._recon_token,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:

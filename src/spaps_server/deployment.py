@@ -125,6 +125,9 @@ def load_deployment_settings(env: Mapping[str, str] | None = None) -> Deployment
     webhook_secret = _required(
         source, "SPAPS_WEBHOOK_SECRET", "the secret that signs outgoing webhooks"
     )
+    recon_token = _required(
+        source, "SPAPS_RECON_TOKEN", "the default application's crypto reconciliation token"
+    )
     public_url = (source.get("SPAPS_PUBLIC_URL") or "").strip()
     if not public_url.startswith(("https://", "http://")):
         raise UnsafeConfigError(
@@ -147,6 +150,7 @@ def load_deployment_settings(env: Mapping[str, str] | None = None) -> Deployment
             signing_key_pem=signing_pem,
             encryption_key=encryption_key,
             webhook_secret=webhook_secret,
+            recon_token=recon_token,
         ),
         public_url=public_url.rstrip("/"),
         smtp=smtp,

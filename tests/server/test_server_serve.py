@@ -39,6 +39,7 @@ def valid_env(database_url: str = "postgresql://spaps:pw@127.0.0.1:1/spaps") -> 
         "SPAPS_TOKEN_SIGNING_KEY": _pem(),
         "SPAPS_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "SPAPS_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(24),
+        "SPAPS_RECON_TOKEN": "rcn_" + secrets.token_urlsafe(24),
         "SPAPS_PUBLIC_URL": "https://auth.example.com",
         "SPAPS_SMTP_HOST": "127.0.0.1",
         "SPAPS_SMTP_PORT": "1",
@@ -87,6 +88,7 @@ REFUSALS: list[tuple[str, dict[str, str], str]] = [
     ("no encryption key", _without("SPAPS_ENCRYPTION_KEY"), "SPAPS_ENCRYPTION_KEY"),
     ("short encryption key", _with(SPAPS_ENCRYPTION_KEY="YWJj"), "SPAPS_ENCRYPTION_KEY"),
     ("no webhook secret", _without("SPAPS_WEBHOOK_SECRET"), "SPAPS_WEBHOOK_SECRET"),
+    ("no recon token", _without("SPAPS_RECON_TOKEN"), "SPAPS_RECON_TOKEN"),
     ("no public url", _without("SPAPS_PUBLIC_URL"), "SPAPS_PUBLIC_URL"),
     ("no smtp", _without("SPAPS_SMTP_HOST"), "SPAPS_SMTP_HOST"),
     (
@@ -113,7 +115,12 @@ def test_unsafe_configurations_are_refused_with_one_line(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("spaps serve: error: ") and expected in lines[0], lines[0]
-    for name in ("SPAPS_API_KEY", "SPAPS_ENCRYPTION_KEY", "SPAPS_WEBHOOK_SECRET"):
+    for name in (
+        "SPAPS_API_KEY",
+        "SPAPS_ENCRYPTION_KEY",
+        "SPAPS_WEBHOOK_SECRET",
+        "SPAPS_RECON_TOKEN",
+    ):
         value = env.get(name)
         if value and value != DEFAULT_KEY and len(value) > 8:
             assert value not in done.stderr
@@ -172,6 +179,7 @@ def test_serve_on_postgresql(workers: str) -> None:
                 assert http.get("/_dev/mailbox").status_code == 404
                 assert http.get("/_dev/mailbox/messages").status_code == 404
                 assert http.get("/_dev/usage").status_code == 404
+                assert http.get("/_dev/webhooks").status_code == 404
                 login = http.post(
                     "/api/auth/login",
                     json={"email": "user@example.com", "password": "Secret123!"},
