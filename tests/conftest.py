@@ -7,3 +7,5 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SPAPS_PASSWORD_PROFILE", "test")
+# A repository call that opens a second pooled connection inside a unit of work is a bug.
+os.environ.setdefault("SPAPS_STRICT_CONNECTIONS", "1")

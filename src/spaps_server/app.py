@@ -137,6 +137,18 @@ def domain_routers() -> list[APIRouter]:
     ]
 
 
+def developer_routers() -> list[APIRouter]:
+    """The routers of the developer pages (every route under ``/_dev``: mailbox, payment,
+    usage, webhook and wallet twins), left out when ``ServerConfig.dev_pages`` is false
+    (``spaps serve``). Found by path, so a new ``/_dev`` router is covered without a list."""
+    return [
+        router
+        for router in domain_routers()
+        if router.routes
+        and all(str(getattr(r, "path", "")).startswith("/_dev") for r in router.routes)
+    ]
+
+
 def create_app(
     config: ServerConfig | None = None,
     *,
@@ -190,7 +202,8 @@ def create_app(
         max_body_bytes=cfg.max_body_bytes,
         body_timeout_seconds=cfg.body_timeout_seconds,
     )
-    routers = [*domain_routers(), *extra_routers]
+    left_out = [] if cfg.dev_pages else developer_routers()
+    routers = [r for r in domain_routers() if r not in left_out] + list(extra_routers)
     for router in routers:
         app.include_router(router, responses=_ERROR_RESPONSES)
     app.state.route_methods = route_methods_index(

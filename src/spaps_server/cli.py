@@ -1,5 +1,5 @@
-"""The ``spaps`` command line: ``spaps local``, ``spaps demo``, ``spaps apps create|list|revoke``
-and the other management commands.
+"""The ``spaps`` command line: ``spaps local``, ``spaps serve``, ``spaps demo``, ``spaps db``,
+``spaps apps`` and the other management commands.
 
 Only the standard library is imported here, so that without the ``server`` extra the
 command can say which extra to install instead of failing with a traceback; the real work is
@@ -81,6 +81,98 @@ def _add_storage_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_workers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=_env_int("SPAPS_WORKERS", 1),
+        metavar="N",
+        help="worker processes sharing the port (default: 1, or $SPAPS_WORKERS; more than "
+        "one needs PostgreSQL)",
+    )
+
+
+def _env_int(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else default
+
+
+def _add_serve_parser(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run SPAPS for a shared deployment (PostgreSQL, SMTP, provided secrets)",
+        description="Run SPAPS for non-local use: no demo accounts, no /_dev/ pages, mail "
+        "over SMTP, JSON logs, secrets from the environment (VAR or VAR_FILE): "
+        "SPAPS_DATABASE_URL, SPAPS_API_KEY, SPAPS_TOKEN_SIGNING_KEY, SPAPS_ENCRYPTION_KEY, "
+        "SPAPS_WEBHOOK_SECRET, SPAPS_PUBLIC_URL and SPAPS_SMTP_HOST. See docs/deploy.md.",
+    )
+    serve.add_argument(
+        "--host",
+        default=os.environ.get("SPAPS_HOST") or "127.0.0.1",
+        help="interface (default: 127.0.0.1, or $SPAPS_HOST)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=_env_int("SPAPS_PORT", 3300),
+        help="port (default: 3300, or $SPAPS_PORT; 0 picks a free one)",
+    )
+    _add_workers_option(serve)
+    serve.add_argument(
+        "--graceful-timeout",
+        type=_positive_int,
+        default=30,
+        metavar="SECONDS",
+        help="how long in-flight requests may take to finish on shutdown (default: 30)",
+    )
+    serve.add_argument(
+        "--json",
+        action="store_true",
+        help="print the start-up record as one JSON line on stdout",
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default="info",
+        help="level of the JSON log lines on stderr (default: info)",
+    )
+    serve.add_argument(
+        "--no-access-log", action="store_true", help="do not log one line per request"
+    )
+    serve.add_argument("--access-token-ttl", type=_positive_int, default=900, metavar="SECONDS")
+    serve.add_argument(
+        "--session-ttl", type=_positive_int, default=30 * 24 * 3600, metavar="SECONDS"
+    )
+    serve.add_argument(
+        "--require-email-confirmation",
+        action="store_true",
+        help="register sends a confirmation e-mail instead of signing the user in",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        action="append",
+        default=None,
+        metavar="BUCKET=LIMIT/SECONDS",
+        help="override a rate limit (repeatable; also $SPAPS_RATE_LIMITS)",
+    )
+
+
+def _add_db_parser(commands: Any) -> None:
+    db = commands.add_parser(
+        "db",
+        help="the database schema: upgrade, current, history",
+        description="Inspect and upgrade the database schema (servers upgrade it at start).",
+    )
+    db.set_defaults(db_parser=db)
+    actions = db.add_subparsers(dest="db_command", metavar="ACTION")
+    upgrade = actions.add_parser("upgrade", help="apply every pending migration")
+    current = actions.add_parser("current", help="print the schema revision of the database")
+    history = actions.add_parser("history", help="list the migrations this version knows")
+    for sub in (upgrade, current, history):
+        _add_storage_options(sub)
+        sub.add_argument("--json", action="store_true", help="print JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``spaps``."""
     parser = argparse.ArgumentParser(
@@ -99,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=_port, default=3300, help="port (default: 3300; 0 picks a free one)"
     )
     _add_storage_options(local)
+    _add_workers_option(local)
     local.add_argument(
         "--json",
         action="store_true",
@@ -199,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (create, listing, revoke):
         _add_storage_options(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
+
+    _add_serve_parser(commands)
+    _add_db_parser(commands)
 
     products = commands.add_parser(
         "products",
@@ -393,6 +489,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "crypto" and args.crypto_command is None:
         args.crypto_parser.print_help()
         return EXIT_USAGE
+    if args.command == "db" and args.db_command is None:
+        args.db_parser.print_help()
+        return EXIT_USAGE
     commands = _load_commands(args.command)
     if commands is None:
         return EXIT_USAGE
@@ -400,6 +499,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = commands.run_local(args)
     elif args.command == "webhooks":
         status = commands.run_webhooks(args)
+    elif args.command == "serve":
+        status = commands.run_serve(args)
+    elif args.command == "db":
+        status = commands.run_db(args)
     elif args.command == "products":
         status = commands.run_products(args)
     elif args.command == "usage":

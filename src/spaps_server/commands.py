@@ -1,4 +1,5 @@
-"""What ``spaps local`` and ``spaps apps`` do (imported by ``spaps_server.cli`` on demand).
+"""What ``spaps local``, ``spaps serve``, ``spaps db``, ``spaps apps`` and ``spaps products``
+do (imported by ``spaps_server.cli`` on demand).
 
 Failures a user can cause (busy port, unusable data dir, bad database URL) end with one line
 on stderr and exit status 1, never a traceback.
@@ -8,23 +9,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import dataclasses
 import difflib
 import errno
 import json
-import logging
 import os
-import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-from .app import create_app
 from .config import (
+    DEFAULT_API_KEY,
     DataDirError,
     ServerConfig,
     SmtpSettings,
@@ -33,16 +30,28 @@ from .config import (
     parse_retry_schedule,
 )
 from .context import AppContext, open_context, open_database
+from .deployment import UnsafeConfigError, load_deployment_settings
 from .domain.clock import Clock, iso_or_none
 from .domain.errors import DomainError
-from .http.access_log import install_access_log_redaction
-from .seeding import SeedFileError
+from .seeding import SEED_HOOKS, SeedFileError, SeedHook
 from .services.applications import ApplicationService
 from .services.auth_common import dev_auth_rules
 from .services.metrics import MetricsRegistry
 from .services.webhook_endpoints import validate_endpoint_url
-from .storage.database import DatabaseConfigError, redact_database_url
-from .storage.migrations import MigrationError
+from .serving import (
+    ServeOptions,
+    WorkerPoolError,
+    configure_logging,
+    run_worker_pool,
+    serve_context,
+)
+from .storage.database import (
+    Database,
+    DatabaseConfigError,
+    normalize_database_url,
+    redact_database_url,
+)
+from .storage.migrations import MIGRATIONS, MigrationError, applied_versions
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -98,37 +107,6 @@ def _bind_error(host: str, port: int, exc: OSError) -> str:
     return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server without its own signal handling: ``spaps local`` installs handlers
-    that shut down gracefully and then let the process exit normally (uvicorn would re-raise
-    the signal, turning Ctrl-C into a KeyboardInterrupt after shutdown)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-
-def _configure_logging(level_name: str) -> None:
-    level = getattr(logging, level_name.upper())
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # uvicorn's life-cycle chatter is noise next to our banner unless debugging.
-    logging.getLogger("uvicorn.error").setLevel(min(max(level, logging.WARNING), logging.ERROR))
-    if level > logging.DEBUG:
-        logging.getLogger("aiosqlite").setLevel(logging.WARNING)
-
-
 def startup_record(ctx: AppContext) -> dict[str, Any]:
     """The ``--json`` record (also the source of the human banner)."""
     config = ctx.config
@@ -172,59 +150,115 @@ def _banner(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def _serve(config: ServerConfig, sock: socket.socket, args: argparse.Namespace) -> int:
+def _print_startup(record: dict[str, Any], as_json: bool) -> None:
+    out = json.dumps(record) if as_json else _banner(record)
+    sys.stdout.write(out + "\n")
+    sys.stdout.flush()
+
+
+StartupCheck = Callable[[AppContext], Awaitable[str | None]]
+"""Runs on the opened context before serving; a message refuses the start."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StartPlan:
+    """How a command starts its server: processes, seeding, checks, the record printed."""
+
+    command: str
+    workers: int
+    options: ServeOptions
+    as_json: bool
+    seed_hooks: Sequence[SeedHook] = SEED_HOOKS
+    check: StartupCheck | None = None
+    record: Callable[[AppContext], dict[str, Any]] = dataclasses.field(
+        default=lambda ctx: startup_record(ctx)
+    )
+
+
+async def _open_checked(config: ServerConfig, plan: StartPlan) -> AppContext | str:
     try:
-        ctx = await open_context(config)
+        ctx = await open_context(config, seed_hooks=plan.seed_hooks)
     except _STARTUP_ERRORS as exc:
-        sock.close()
-        return _fail("local", str(exc))
+        return str(exc)
+    refusal = await plan.check(ctx) if plan.check is not None else None
+    if refusal is not None:
+        await ctx.close()
+        return refusal
+    return ctx
+
+
+async def _serve_here(config: ServerConfig, sock: socket.socket, plan: StartPlan) -> int:
+    """One process: open the context and serve it here."""
+    ctx = await _open_checked(config, plan)
+    if isinstance(ctx, str):
+        return _fail(plan.command, ctx)
     try:
-        app = create_app(context=ctx)
-        install_access_log_redaction()
-        server = _Server(
-            uvicorn.Config(
-                app,
-                log_config=None,
-                access_log=not args.json,
-                lifespan="on",
-                server_header=False,
-                proxy_headers=False,
-                timeout_graceful_shutdown=5,
-                # Idle keep-alive connections and oversized header blocks are dropped; a
-                # stalled body is bounded by the app's middleware (408).
-                timeout_keep_alive=5,
-                h11_max_incomplete_event_size=64 * 1024,
-            )
+        started = await serve_context(
+            ctx, sock, plan.options, lambda: _print_startup(plan.record(ctx), plan.as_json)
         )
-        loop = asyncio.get_running_loop()
+    finally:
+        await ctx.close()
+    if not started:
+        return _fail(plan.command, "the server did not start")
+    return EXIT_OK
 
-        def stop() -> None:
-            if server.should_exit:
-                server.force_exit = True  # a second Ctrl-C: stop waiting for requests
-            server.should_exit = True
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop)
+async def _prepare_once(config: ServerConfig, plan: StartPlan) -> dict[str, Any] | str:
+    """Migrate and seed once before the workers start; the start-up record, or the error."""
+    ctx = await _open_checked(config, plan)
+    if isinstance(ctx, str):
+        return ctx
+    try:
+        return plan.record(ctx)
+    finally:
+        await ctx.close()
 
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        ready = asyncio.create_task(server.ready.wait())
-        await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
-        ready.cancel()
-        if not server.started:
-            await task
-            return _fail("local", "the server did not start")
-        record = startup_record(ctx)
-        out = json.dumps(record) if args.json else _banner(record)
-        sys.stdout.write(out + "\n")
-        sys.stdout.flush()
-        await task
+
+def serve_config(config: ServerConfig, sock: socket.socket, plan: StartPlan) -> int:
+    """Serve ``config`` on ``sock`` with ``plan.workers`` processes (1: in this process);
+    prints the start-up record once serving. Closes ``sock``."""
+    try:
+        if plan.workers == 1:
+            status = asyncio.run(_serve_here(config, sock, plan))
+        else:
+            prepared = asyncio.run(_prepare_once(config, plan))
+            if isinstance(prepared, str):
+                return _fail(plan.command, prepared)
+
+            def ready(pids: list[int]) -> None:
+                record = {**prepared, "workers": plan.workers, "worker_pids": pids}
+                _print_startup(record, plan.as_json)
+
+            try:
+                run_worker_pool(config, sock, plan.workers, plan.options, ready)
+            except WorkerPoolError as exc:
+                return _fail(plan.command, str(exc))
+            status = EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C before the handlers were installed
+        status = EXIT_OK
     finally:
         sock.close()
-        await ctx.close()
-    if not args.json:
-        print("spaps local: stopped", file=sys.stderr, flush=True)
-    return EXIT_OK
+    if status == EXIT_OK and not plan.as_json:
+        print(f"spaps {plan.command}: stopped", file=sys.stderr, flush=True)
+    return status
+
+
+def _refuse_sqlite_workers(command: str, workers: int, database_url: str | None) -> str | None:
+    if workers > 1 and not _is_postgresql(database_url):
+        return (
+            f"--workers {workers} needs PostgreSQL (--database-url postgresql://...): "
+            "the SQLite file takes one server process"
+        )
+    return None
+
+
+def _is_postgresql(database_url: str | None) -> bool:
+    if not database_url:
+        return False
+    try:
+        return normalize_database_url(database_url).get_backend_name() == "postgresql"
+    except DatabaseConfigError:
+        return False
 
 
 def known_rate_limit_buckets() -> list[str]:
@@ -262,15 +296,14 @@ def _webhook_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_local(args: argparse.Namespace) -> int:
     """``spaps local``."""
-    _configure_logging(args.log_level or ("warning" if args.json else "info"))
+    configure_logging(args.log_level or ("warning" if args.json else "info"))
+    refused = _refuse_sqlite_workers("local", args.workers, args.database_url)
+    if refused:
+        return _fail("local", refused)
     try:
         smtp = SmtpSettings.from_env()
     except ValueError as exc:
         return _fail("local", str(exc))
-    try:
-        sock = bind_socket(args.host, args.port)
-    except OSError as exc:
-        return _fail("local", _bind_error(args.host, args.port, exc))
     try:
         limits = parse_rate_limits(os.environ.get("SPAPS_RATE_LIMITS", ""))
         limits += tuple(parse_rate_limit(text) for text in args.rate_limit or ())
@@ -278,8 +311,11 @@ def run_local(args: argparse.Namespace) -> int:
             check_rate_limit_bucket(bucket)
         webhook_options = _webhook_options(args)
     except ValueError as exc:
-        sock.close()
         return _fail("local", str(exc))
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        return _fail("local", _bind_error(args.host, args.port, exc))
     port = int(sock.getsockname()[1])
     config = _config_from(
         args,
@@ -297,10 +333,144 @@ def run_local(args: argparse.Namespace) -> int:
         message_key_file=Path(args.message_key_file) if args.message_key_file else None,
         **webhook_options,
     )
+    options = ServeOptions(log_level=args.log_level or "info", access_log=not args.json)
+    plan = StartPlan("local", args.workers, options, args.json)
+    return serve_config(config, sock, plan)
+
+
+# --- spaps serve -------------------------------------------------------------------------
+
+
+def serve_record(ctx: AppContext) -> dict[str, Any]:
+    """The start-up record of ``spaps serve``: no key, no accounts, no developer pages."""
+    return {
+        "url": ctx.config.base_url,
+        "host": ctx.config.host,
+        "port": ctx.config.port,
+        "database": ctx.db.kind.value,
+        "application": {"id": ctx.default_application.id, "name": ctx.default_application.name},
+        "applied_migrations": ctx.applied_migrations,
+        "pid": os.getpid(),
+    }
+
+
+async def refuse_development_key(ctx: AppContext) -> str | None:
+    """A database that still accepts the public development key is not fit to serve."""
     try:
-        return asyncio.run(_serve(config, sock, args))
-    except KeyboardInterrupt:  # Ctrl-C before the handlers were installed
+        await ctx.applications.authenticate(DEFAULT_API_KEY)
+    except DomainError:
+        return None
+    return (
+        f"the database accepts the public development API key {DEFAULT_API_KEY} "
+        "(it was used by spaps local): give spaps serve a database of its own"
+    )
+
+
+def _serve_banner(record: dict[str, Any]) -> str:
+    return f"SPAPS serving {record['url']} (listening on {record['host']}:{record['port']})"
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """``spaps serve``."""
+    configure_logging(args.log_level, json_logs=True)
+    try:
+        settings = load_deployment_settings()
+        limits = parse_rate_limits(os.environ.get("SPAPS_RATE_LIMITS", ""))
+        limits += tuple(parse_rate_limit(text) for text in args.rate_limit or ())
+        for bucket, _, _ in limits:
+            check_rate_limit_bucket(bucket)
+    except (UnsafeConfigError, ValueError) as exc:
+        return _fail("serve", str(exc))
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        return _fail("serve", _bind_error(args.host, args.port, exc))
+    key_file = os.environ.get("SPAPS_MESSAGE_KEY_FILE") or None
+    config = ServerConfig(
+        host=args.host,
+        port=int(sock.getsockname()[1]),
+        data_dir=Path(os.environ.get("SPAPS_DATA_DIR") or ".spaps"),
+        message_key_file=Path(key_file) if key_file else None,
+        database_url=settings.database_url,
+        default_api_key=settings.api_key,
+        provided_secrets=settings.secrets,
+        public_url=settings.public_url,
+        smtp=settings.smtp,
+        seed=False,
+        dev_pages=False,
+        password_profile="production",
+        require_email_confirmation=args.require_email_confirmation,
+        access_token_ttl=args.access_token_ttl,
+        session_ttl=args.session_ttl,
+        rate_limits=limits,
+    )
+    options = ServeOptions(
+        log_level=args.log_level,
+        json_logs=True,
+        access_log=not args.no_access_log,
+        graceful_shutdown_seconds=args.graceful_timeout,
+    )
+    plan = StartPlan(
+        "serve",
+        args.workers,
+        options,
+        as_json=True,
+        seed_hooks=(),
+        check=refuse_development_key,
+        record=serve_record,
+    )
+    return serve_config(config, sock, plan)
+
+
+# --- spaps db ----------------------------------------------------------------------------
+
+
+async def _db(args: argparse.Namespace) -> int:
+    config = _config_from(args)
+    action = args.db_command
+    head = MIGRATIONS[-1].version
+    if action == "history":
+        rows = [{"version": m.version, "name": m.name} for m in MIGRATIONS]
+        if args.json:
+            print(json.dumps({"migrations": rows, "head": head}))
+        else:
+            for row in rows:
+                print(f"{row['version']:04d}  {row['name']}")
         return EXIT_OK
+    if action == "upgrade":
+        try:
+            db, applied = await open_database(config)
+        except _STARTUP_ERRORS as exc:
+            return _fail("db", str(exc))
+    else:
+        # Reading the version changes nothing: no data dir, no migration.
+        applied = []
+        try:
+            db = Database(config.effective_database_url, schema=config.database_schema)
+        except (DatabaseConfigError, ModuleNotFoundError) as exc:
+            return _fail("db", str(exc))
+    try:
+        missing_file = db.sqlite_path is not None and not db.sqlite_path.exists()
+        versions = [] if missing_file else await applied_versions(db)
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return _fail("db", f"cannot read the schema version: {reason}")
+    finally:
+        await db.dispose()
+    current = versions[-1] if versions else 0
+    if args.json:
+        print(json.dumps({"current": current, "head": head, "applied": applied}))
+    elif action == "upgrade":
+        print(f"applied {applied}" if applied else f"already at the latest schema ({head:04d})")
+    else:
+        state = "latest" if current == head else f"behind {head:04d}: run spaps db upgrade"
+        print(f"{current:04d} ({state})")
+    return EXIT_OK
+
+
+def run_db(args: argparse.Namespace) -> int:
+    """``spaps db upgrade|current|history``."""
+    return asyncio.run(_db(args))
 
 
 # --- spaps apps --------------------------------------------------------------------------

@@ -199,6 +199,18 @@ class ServerSecrets:
     def __repr__(self) -> str:
         return "ServerSecrets(<redacted>)"
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the raw values travel (to a worker process); loaded key objects are rebuilt.
+        return {
+            "signing_key_pem": self._signing_key_pem,
+            "encryption_key": self._encryption_key,
+            "webhook_secret": self._webhook_secret,
+            "recon_token": self._recon_token,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
 
 def _new_signing_key_pem() -> bytes:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -281,6 +293,13 @@ class ServerConfig:
     webhook_timeout_seconds: float = 10.0
     # How often the delivery worker looks for work queued by other processes.
     webhook_poll_interval: float = 1.0
+    # Secrets given by the operator (``spaps serve`` reads them from the environment or
+    # files); ``None`` generates and keeps them in ``data_dir`` instead.
+    provided_secrets: ServerSecrets | None = dataclasses.field(
+        default=None, repr=False, compare=False
+    )
+    # Mount the developer pages (``/_dev/``: mailbox, payment twins). ``spaps serve`` has none.
+    dev_pages: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
@@ -327,7 +346,9 @@ class ServerConfig:
 
     def prepare_data_dir(self) -> None:
         """Create the data directory (mode 0700) and its secrets; raise DataDirError if not
-        possible. Safe to call repeatedly and from several processes."""
+        possible. Safe to call repeatedly and from several processes. With provided secrets
+        no secret file is created (the directory still holds the secure-message key ring).
+        """
         try:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not self.data_dir.is_dir():
@@ -336,7 +357,8 @@ class ServerConfig:
                 os.chmod(self.data_dir, 0o700)
             if not os.access(self.data_dir, os.W_OK | os.X_OK):
                 raise DataDirError(f"data dir is not writable: {self.data_dir}")
-            _ = self.secrets
+            if self.provided_secrets is None:
+                _ = self.secrets
         except DataDirError:
             raise
         except OSError as exc:
@@ -345,8 +367,10 @@ class ServerConfig:
 
     @functools.cached_property
     def secrets(self) -> ServerSecrets:
-        """The token-signing key, encryption key and webhook secret from the data directory,
-        generated on first use."""
+        """The token-signing key, encryption key and webhook secret: the provided ones, or
+        those of the data directory, generated on first use."""
+        if self.provided_secrets is not None:
+            return self.provided_secrets
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         pem = _read_or_create(self.data_dir / SIGNING_KEY_FILE, _new_signing_key_pem)
         enc_text = _read_or_create(

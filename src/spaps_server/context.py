@@ -46,7 +46,7 @@ from .services.webhook_delivery import WebhookDeliveryWorker
 from .services.webhook_endpoints import WebhookEndpointService
 from .services.whitelist import WhitelistService
 from .storage.database import Database, DatabaseConfigError, DatabaseKind, redact_database_url
-from .storage.migrations import migrate, reset_database
+from .storage.migrations import migrate, require_current_schema, reset_database
 from .storage.tables import metadata
 from .storage.usage import active_subscription_period
 
@@ -94,8 +94,12 @@ class AppContext:
         await self.db.dispose()
 
 
-async def open_database(config: ServerConfig) -> tuple[Database, list[int]]:
-    """Prepare the data directory, connect, honour ``config.reset`` and migrate.
+async def open_database(
+    config: ServerConfig, *, migrate_schema: bool = True
+) -> tuple[Database, list[int]]:
+    """Prepare the data directory, connect, honour ``config.reset`` and migrate (or, with
+    ``migrate_schema=False``, only check that the schema is current: worker processes, whose
+    parent migrated once before starting them).
 
     Raises ``DataDirError``, ``DatabaseConfigError`` or ``MigrationError`` with a one-line
     message; never leaks a database password.
@@ -127,9 +131,13 @@ async def open_database(config: ServerConfig) -> tuple[Database, list[int]]:
             raise DataDirError(f"cannot create {path}: {exc.strerror}") from exc
     try:
         await db.ping()
-        if config.reset and db.kind is DatabaseKind.POSTGRESQL:
-            await reset_database(db, metadata)
-        applied = await migrate(db)
+        if not migrate_schema:
+            await require_current_schema(db)
+            applied: list[int] = []
+        else:
+            if config.reset and db.kind is DatabaseKind.POSTGRESQL:
+                await reset_database(db, metadata)
+            applied = await migrate(db)
     except (OSError, DatabaseConfigError) as exc:
         await db.dispose()
         raise DatabaseConfigError(
@@ -149,10 +157,14 @@ async def open_database(config: ServerConfig) -> tuple[Database, list[int]]:
 
 
 async def open_context(
-    config: ServerConfig, *, seed_hooks: Sequence[SeedHook] = SEED_HOOKS
+    config: ServerConfig,
+    *,
+    seed_hooks: Sequence[SeedHook] = SEED_HOOKS,
+    migrate_schema: bool = True,
 ) -> AppContext:
-    """Open storage, build the services and run the seed hooks."""
-    db, applied = await open_database(config)
+    """Open storage, build the services and run the seed hooks. A worker process passes
+    ``migrate_schema=False`` and no seed hooks: its parent did both once."""
+    db, applied = await open_database(config, migrate_schema=migrate_schema)
     try:
         metrics = MetricsRegistry()
         clock = Clock()

@@ -189,8 +189,15 @@ def start_spaps_local(
     *args: str, env: dict[str, str] | None = None, timeout: float = 30
 ) -> SpapsProcess:
     """Start ``spaps local --json --port 0 ARGS`` and wait for its start-up record."""
+    return start_spaps("local", *args, env=env, timeout=timeout)
+
+
+def start_spaps(
+    command: str, *args: str, env: dict[str, str] | None = None, timeout: float = 30
+) -> SpapsProcess:
+    """Start ``spaps COMMAND --json --port 0 ARGS`` and wait for its start-up record."""
     proc = subprocess.Popen(
-        spaps_command("local", "--json", "--port", "0", *args),
+        spaps_command(command, "--json", "--port", "0", *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -206,11 +213,11 @@ def start_spaps_local(
         if remaining <= 0 or not selector.select(timeout=remaining):
             proc.kill()
             _, err = proc.communicate()
-            raise RuntimeError(f"spaps local did not start: {err}")
+            raise RuntimeError(f"spaps {command} did not start: {err}")
         line = proc.stdout.readline()
         if not line and proc.poll() is not None:
             _, err = proc.communicate()
-            raise RuntimeError(f"spaps local exited with {proc.returncode}: {err}")
+            raise RuntimeError(f"spaps {command} exited with {proc.returncode}: {err}")
     selector.close()
     return SpapsProcess(proc, json.loads(line))
 

@@ -243,13 +243,18 @@ async def test_sqlite_read_holds_no_lock_against_a_writer(sqlite_target: DbTarge
         name_query = sa.text("SELECT name FROM applications WHERE is_default")
         async with db.read() as reader:
             before = (await reader.execute(name_query)).scalar_one()
-            # A writer can commit while the read unit of work is still open ...
-            async with db.begin() as writer:
-                renamed = await writer.execute(
-                    sa.text("UPDATE applications SET name = :name WHERE is_default"),
-                    {"name": "Renamed while read"},
-                )
-            assert renamed.rowcount == 1
+
+            # A writer (another request: its own task) can commit while the read unit of
+            # work is still open ...
+            async def write() -> int:
+                async with db.begin() as writer:
+                    renamed = await writer.execute(
+                        sa.text("UPDATE applications SET name = :name WHERE is_default"),
+                        {"name": "Renamed while read"},
+                    )
+                return int(renamed.rowcount)
+
+            assert await asyncio.create_task(write()) == 1
             # ... and the reader's next statement sees the committed change.
             assert (await reader.execute(name_query)).scalar_one() == "Renamed while read"
         assert before != "Renamed while read"

@@ -217,8 +217,14 @@ def _summary(s: CheckoutSession) -> dict[str, Any]:
     }
 
 
-async def _subscription(ctx: AppContext, sub: Subscription) -> dict[str, Any]:
-    price = await ctx.payments.catalog.repository.get_price(sub.application_id, sub.price_id)
+async def _subscription(
+    ctx: AppContext, sub: Subscription, *, conn: AsyncConnection | None = None
+) -> dict[str, Any]:
+    # Inside an idempotent operation ``conn`` is its transaction: joined, never a second
+    # pooled connection while the idempotency row is locked.
+    price = await ctx.payments.catalog.repository.get_price(
+        sub.application_id, sub.price_id, conn=conn
+    )
     return subscription_out(sub, price)
 
 
@@ -287,7 +293,7 @@ async def cancel_subscription(
             immediately=bool(body.immediately),
             conn=conn,
         )
-        return ok(await _subscription(ctx, sub))
+        return ok(await _subscription(ctx, sub, conn=conn))
 
     return await run_idempotent(
         request, ctx, application_id=principal.application_id, caller=principal.user_id, op=op
@@ -313,7 +319,7 @@ async def update_subscription(
         sub = await ctx.payments.billing.update_price(
             principal.application_id, principal.user_id, subscription_id, body.price_id, conn=conn
         )
-        return ok(await _subscription(ctx, sub))
+        return ok(await _subscription(ctx, sub, conn=conn))
 
     return await run_idempotent(
         request, ctx, application_id=principal.application_id, caller=principal.user_id, op=op

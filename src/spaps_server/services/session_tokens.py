@@ -98,7 +98,9 @@ class SessionTokenService:
             ),
             conn=conn,
         )
-        tier = await self._accounts.effective_tier(user.application_id, user.email, user.tier)
+        tier = await self._accounts.effective_tier(
+            user.application_id, user.email, user.tier, conn=conn
+        )
         access, expires_in = self._signer.issue_access_token(
             user_id=user.id,
             session_id=session.id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,9 +25,16 @@ from ..storage.database import Database
 from ..storage.users import UsersRepository
 from .auth_common import DEFAULT_ROLE, DEFAULT_TIER, wallet_identity
 
-TierOverride = Callable[[str, str], Awaitable[str | None]]
-"""``async (application_id, email) -> tier | None``: a tier that replaces a user's stored
-tier (the whitelist plugs in here); ``None`` keeps the stored one."""
+
+class TierOverride(Protocol):
+    """``async (application_id, email, *, conn) -> tier | None``: a tier that replaces a
+    user's stored tier (the whitelist plugs in here); ``None`` keeps the stored one. ``conn``
+    is the caller's unit of work, to be joined rather than a second pooled connection."""
+
+    def __call__(
+        self, application_id: str, email: str, *, conn: AsyncConnection | None = None
+    ) -> Awaitable[str | None]: ...
+
 
 ProfileMetadata = Callable[[str, str], Awaitable[dict[str, Any]]]
 """``async (application_id, email) -> keys`` merged over a user's stored profile ``metadata``
@@ -58,11 +65,19 @@ class UserAccounts:
         """The users repository (seeding looks users and wallets up through it)."""
         return self._users
 
-    async def effective_tier(self, application_id: str, email: str | None, stored_tier: str) -> str:
+    async def effective_tier(
+        self,
+        application_id: str,
+        email: str | None,
+        stored_tier: str,
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> str:
         """The tier a user has now: the injected override's answer for their e-mail if it
-        gives one, else the stored tier. The single place tokens and profiles get a tier."""
+        gives one, else the stored tier. The single place tokens and profiles get a tier.
+        ``conn`` joins the caller's unit of work."""
         if self._tier_override is not None and email:
-            override = await self._tier_override(application_id, email)
+            override = await self._tier_override(application_id, email, conn=conn)
             if override:
                 return override
         return stored_tier
@@ -176,7 +191,7 @@ class UserAccounts:
             email=user.email,
             username=user.username,
             phone_number=user.phone_number,
-            tier=await self.effective_tier(user.application_id, user.email, user.tier),
+            tier=await self.effective_tier(user.application_id, user.email, user.tier, conn=conn),
             role=user.role,
             email_confirmed=user.email_confirmed,
             wallets=[w.wallet_address for w in wallets],

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.clock import Clock
 from ..domain.emails import normalize_email
@@ -202,20 +203,25 @@ class WhitelistService:
                 metadata=dict(metadata or {}),
             )
 
-    async def lookup(self, application_id: str, email: str | None) -> WhitelistEntry | None:
+    async def lookup(
+        self, application_id: str, email: str | None, *, conn: AsyncConnection | None = None
+    ) -> WhitelistEntry | None:
         """The entry of a signed-in user's address, if any (never raises for a missing or
-        malformed address: a user without a usable e-mail is simply not whitelisted)."""
+        malformed address: a user without a usable e-mail is simply not whitelisted);
+        ``conn`` joins the caller's unit of work."""
         if not email:
             return None
         try:
             address = normalize_email(email)
         except InvalidError:
             return None
-        return await self._repo.get(application_id, address)
+        return await self._repo.get(application_id, address, conn=conn)
 
-    async def tier_for(self, application_id: str, email: str | None) -> str | None:
+    async def tier_for(
+        self, application_id: str, email: str | None, *, conn: AsyncConnection | None = None
+    ) -> str | None:
         """The tier a whitelisted user gets, or ``None`` to keep the user's own tier."""
-        entry = await self.lookup(application_id, email)
+        entry = await self.lookup(application_id, email, conn=conn)
         return entry.tier if entry else None
 
     async def profile_metadata(self, application_id: str, email: str | None) -> dict[str, Any]:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import enum
+import logging
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,6 +29,40 @@ _WRITE_OPTION = "spaps_write"
 # opening and closing overflow ones per request.
 _SQLITE_POOL_SIZE = 10
 _SQLITE_MAX_OVERFLOW = 20
+# Set to 1 (the test suite does) to make a nested pooled connection an error instead of a
+# logged warning; see :class:`NestedConnectionError`.
+STRICT_CONNECTIONS_ENV = "SPAPS_STRICT_CONNECTIONS"
+
+logger = logging.getLogger("spaps_server.storage")
+
+
+class _Holding:
+    """Marks that the current task holds a pooled connection (until ``released``). Kept in a
+    context variable: a task started while it is held inherits the mark, so the mark is an
+    object whose flag the holder clears, not the variable's value itself."""
+
+    __slots__ = ("owner", "released", "task")
+
+    def __init__(self, owner: object) -> None:
+        self.owner = owner
+        self.released = False
+        # A task started meanwhile inherits the mark but is not nested: it waits for its own
+        # connection while the holder goes on.
+        self.task = asyncio.current_task()
+
+
+_holding: contextvars.ContextVar[_Holding | None] = contextvars.ContextVar(
+    "spaps_db_holding", default=None
+)
+
+
+class NestedConnectionError(RuntimeError):
+    """A unit of work asked the pool for a second connection while holding one.
+
+    That pattern (a repository call without ``conn=`` inside ``db.begin()``) deadlocks under
+    load: when every pooled connection is held by a request waiting for another one, none is
+    ever returned, and each waits for the pool timeout. Pass the caller's ``conn`` instead.
+    """
 
 
 class DatabaseKind(str, enum.Enum):
@@ -82,8 +119,21 @@ class Database:
     to the driver thread). Writes on SQLite take the write lock at ``BEGIN IMMEDIATE``.
     """
 
-    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        echo: bool = False,
+        strict_connections: bool | None = None,
+    ) -> None:
         parsed = normalize_database_url(url)
+        if strict_connections is None:
+            strict_connections = os.environ.get(STRICT_CONNECTIONS_ENV, "") == "1"
+        # Strict: a nested pooled connection raises NestedConnectionError; otherwise it is
+        # logged (once per call site would need a stack walk; once per Database suffices).
+        self.strict_connections = strict_connections
+        self._warned_nested = False
         self.kind = (
             DatabaseKind.SQLITE
             if parsed.get_backend_name() == "sqlite"
@@ -145,17 +195,48 @@ class Database:
         return engine
 
     @contextlib.asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for the current task, refusing (or reporting) a nested one."""
+        held = _holding.get()
+        if (
+            held is not None
+            and held.owner is self
+            and not held.released
+            and held.task is asyncio.current_task()
+        ):
+            self._nested_connection()
+        mark = _Holding(self)
+        token = _holding.set(mark)
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        finally:
+            mark.released = True
+            _holding.reset(token)
+
+    def _nested_connection(self) -> None:
+        message = (
+            "a second pooled connection was requested while this task holds one; "
+            "pass conn= to join the open unit of work"
+        )
+        if self.strict_connections:
+            raise NestedConnectionError(message)
+        if not self._warned_nested:
+            self._warned_nested = True
+            logger.warning("%s", message, stack_info=True)
+
+    @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A read-write transaction: committed when the block exits normally, rolled back on
         an exception. On SQLite it takes the write lock at once so that concurrent
         read-then-write transactions queue instead of failing."""
         if self.kind is not DatabaseKind.SQLITE:
-            async with self.engine.connect() as conn, conn.begin():
+            async with self._connect() as conn, conn.begin():
                 yield conn
             return
         if self._sqlite_writers is None:
             self._sqlite_writers = asyncio.Lock()
-        async with self._sqlite_writers, self.engine.connect() as conn:
+        async with self._sqlite_writers, self._connect() as conn:
             await conn.execution_options(**{_WRITE_OPTION: True})
             async with conn.begin():
                 yield conn
@@ -164,7 +245,7 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A unit of work for reads only: each statement sees what was committed before it
         started (see the class docstring); nothing is locked and nothing may be written."""
-        async with self.engine.connect() as conn:
+        async with self._connect() as conn:
             yield conn
 
     @contextlib.asynccontextmanager

@@ -42,6 +42,7 @@ __all__ = [
     "add_column",
     "applied_versions",
     "migrate",
+    "require_current_schema",
     "reset_database",
 ]
 
@@ -141,6 +142,21 @@ async def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) ->
             )
             done.append(migration.version)
         return done
+
+
+async def require_current_schema(
+    db: Database, migrations: Sequence[Migration] = MIGRATIONS
+) -> None:
+    """Raise :class:`MigrationError` unless every migration is applied (a worker process
+    checks this instead of migrating: the parent migrated before starting it)."""
+    applied = await applied_versions(db)
+    expected = [m.version for m in migrations]
+    if applied != expected:
+        current = applied[-1] if applied else 0
+        raise MigrationError(
+            f"the database is at schema version {current}, not {expected[-1]}: "
+            "run `spaps db upgrade` (or start without --workers) first"
+        )
 
 
 async def reset_database(db: Database, metadata: sa.MetaData) -> None:
