@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ...domain.payments import LineItem
 from ...storage.database import Database
 from ...storage.users import UsersRepository
+from .events import PaymentEvents
 
 if TYPE_CHECKING:
     from . import PaymentsServices
@@ -97,6 +98,16 @@ async def seed_default_payments(
     user = await users.get_by_email(app_id, SEED_USER)
     if user is None:
         return
+    billing = payments.billing
+    # The seeded objects are the starting state, not changes: they emit no webhook events.
+    emitting, billing.events = billing.events, PaymentEvents(None)
+    try:
+        await _seed_billing(db, payments, app_id, user)
+    finally:
+        billing.events = emitting
+
+
+async def _seed_billing(db: Database, payments: PaymentsServices, app_id: str, user: Any) -> None:
     billing, checkout = payments.billing, payments.checkout
     async with db.begin() as conn:
         if await billing.subscriptions.get(app_id, "sub_123", conn=conn) is None:
