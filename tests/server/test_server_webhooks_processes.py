@@ -33,10 +33,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.xfail(
-    reason="fails on the merged main after the scale/newcomer merges; to fix first",
-    strict=False,
-)
 def test_a_delivery_pending_at_sigkill_is_delivered_after_restart(tmp_path: Path):
     data_dir = str(tmp_path / "data")
     port = free_port()  # the receiver is down: nothing listens here yet
@@ -148,10 +144,6 @@ def test_two_servers_on_one_database_make_each_attempt_once(
         ]
 
 
-@pytest.mark.xfail(
-    reason="fails on the merged main after the scale/newcomer merges; to fix first",
-    strict=False,
-)
 def test_webhooks_commands(tmp_path: Path):
     data = ["--data-dir", str(tmp_path / "data")]
     with Receiver() as receiver:
