@@ -45,3 +45,8 @@ def iso(value: datetime) -> str:
 def iso_or_none(value: datetime | None) -> str | None:
     """:func:`iso`, or ``None`` for a missing time."""
     return iso(value) if value is not None else None
+
+
+def unix_or_none(value: datetime | None) -> int | None:
+    """Whole unix seconds (how Stripe-shaped objects carry times), or ``None``."""
+    return int(value.timestamp()) if value is not None else None

@@ -8,7 +8,6 @@ unix seconds, guest-session list dates ISO strings, ``create-checkout-session``'
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,18 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from ..context import AppContext
-from ..domain.clock import iso_or_none
+from ..domain.clock import iso_or_none, unix_or_none
 from ..domain.payments import CheckoutSession, Payment, Price, Product, Subscription
 from ..http.deps import Ctx, CurrentPrincipal
 from ..http.envelopes import Envelope, ok
 from ..http.idempotency import REPLAYED_HEADER, RouteOperation, idempotent
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
-
-
-def unix(value: datetime | None) -> int | None:
-    """Unix seconds, as Stripe's objects carry them."""
-    return int(value.timestamp()) if value is not None else None
 
 
 async def run_idempotent(
@@ -196,12 +190,12 @@ def subscription_out(sub: Subscription, price: Price | None) -> dict[str, Any]:
         "subscription_id": sub.id,
         "status": sub.status.value,
         "customer": sub.customer_id,
-        "current_period_start": unix(sub.current_period_start),
-        "current_period_end": unix(sub.current_period_end),
+        "current_period_start": unix_or_none(sub.current_period_start),
+        "current_period_end": unix_or_none(sub.current_period_end),
         "cancel_at_period_end": sub.cancel_at_period_end,
-        "canceled_at": unix(sub.canceled_at),
-        "ended_at": unix(sub.ended_at),
-        "created": unix(sub.created_at),
+        "canceled_at": unix_or_none(sub.canceled_at),
+        "ended_at": unix_or_none(sub.ended_at),
+        "created": unix_or_none(sub.created_at),
         "items": [{"id": sub.item_id, "price": item_price, "quantity": sub.quantity}],
         "metadata": sub.metadata,
     }
@@ -220,7 +214,7 @@ def payment_out(ctx: AppContext, payment: Payment) -> dict[str, Any]:
         "currency": payment.currency,
         "status": payment.status,
         "description": payment.description,
-        "created": unix(payment.created_at),
+        "created": unix_or_none(payment.created_at),
         "payment_method_type": payment.payment_method_type,
         "card_brand": payment.card_brand,
         "card_last4": payment.card_last4,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from ..context import AppContext
-from ..domain.clock import iso_or_none
+from ..domain.clock import iso_or_none, unix_or_none
 from ..domain.payments import CheckoutSession, Subscription
 from ..http.deps import Ctx, CurrentApplication, CurrentPrincipal
 from ..http.envelopes import Envelope, EnvelopeJSONResponse, ok
@@ -28,7 +28,6 @@ from .payments import (
     product_out,
     run_idempotent,
     subscription_out,
-    unix,
 )
 
 router = APIRouter(prefix="/api/stripe", tags=["stripe"])
@@ -200,8 +199,8 @@ def _details(ctx: AppContext, s: CheckoutSession) -> dict[str, Any]:
         "metadata": s.metadata,
         "payment_intent": s.payment_intent_id,
         "subscription": s.subscription_id,
-        "created_at": unix(s.created_at),
-        "expires_at": unix(s.expires_at),
+        "created_at": unix_or_none(s.created_at),
+        "expires_at": unix_or_none(s.expires_at),
     }
 
 
@@ -212,8 +211,8 @@ def _summary(s: CheckoutSession) -> dict[str, Any]:
         "payment_status": s.payment_status,
         "currency": s.currency,
         "amount_total": s.amount_total,
-        "created_at": unix(s.created_at),
-        "expires_at": unix(s.expires_at),
+        "created_at": unix_or_none(s.created_at),
+        "expires_at": unix_or_none(s.expires_at),
     }
 
 
@@ -421,7 +420,7 @@ async def create_guest_checkout_session(
             {
                 "id": session.id,
                 "url": ctx.payments.checkout.checkout_url(session.id),
-                "expiresAt": unix(session.expires_at),
+                "expiresAt": unix_or_none(session.expires_at),
                 "customerEmail": session.customer_email,
                 "clientReferenceId": session.client_reference_id,
                 "successUrl": session.success_url,

@@ -7,18 +7,14 @@ familiar fields. Entitlement events carry the tier a user holds under ``entitlem
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ...domain.clock import unix_or_none
 from ...domain.payments import CheckoutSession, Payment, Subscription
 from ...domain.webhooks import EventType
 from ..events import EventEmitter
-
-
-def _unix(value: datetime | None) -> int | None:
-    return int(value.timestamp()) if value is not None else None
 
 
 def checkout_object(session: CheckoutSession) -> dict[str, Any]:
@@ -41,8 +37,8 @@ def checkout_object(session: CheckoutSession) -> dict[str, Any]:
             for item in session.line_items
         ],
         "metadata": dict(session.metadata),
-        "created": _unix(session.created_at),
-        "expires_at": _unix(session.expires_at),
+        "created": unix_or_none(session.created_at),
+        "expires_at": unix_or_none(session.expires_at),
     }
 
 
@@ -57,11 +53,11 @@ def subscription_object(sub: Subscription) -> dict[str, Any]:
         "price_id": sub.price_id,
         "product_id": sub.product_id,
         "quantity": sub.quantity,
-        "current_period_start": _unix(sub.current_period_start),
-        "current_period_end": _unix(sub.current_period_end),
+        "current_period_start": unix_or_none(sub.current_period_start),
+        "current_period_end": unix_or_none(sub.current_period_end),
         "cancel_at_period_end": sub.cancel_at_period_end,
-        "canceled_at": _unix(sub.canceled_at),
-        "ended_at": _unix(sub.ended_at),
+        "canceled_at": unix_or_none(sub.canceled_at),
+        "ended_at": unix_or_none(sub.ended_at),
         "metadata": dict(sub.metadata),
     }
 
@@ -83,7 +79,7 @@ def payment_object(payment: Payment) -> dict[str, Any]:
         "subscription": payment.subscription_id,
         "last_payment_error": error if payment.failure_code else None,
         "metadata": dict(payment.metadata),
-        "created": _unix(payment.created_at),
+        "created": unix_or_none(payment.created_at),
     }
 
 
@@ -99,7 +95,7 @@ def invoice_object(payment: Payment) -> dict[str, Any]:
         "subscription": payment.subscription_id,
         "user_id": payment.user_id,
         "customer_email": payment.customer_email,
-        "created": _unix(payment.created_at),
+        "created": unix_or_none(payment.created_at),
     }
 
 
