@@ -23,6 +23,10 @@ from .auth_support import PASSWORD, USER, Live, error_code, running
 from .conftest import DEFAULT_KEY, DbTarget, pg_schema, spaps_command, start_spaps_local
 from .test_server_payments import _guest, _pay
 
+# Rate-limit windows are aligned to the epoch; one this long (about 31 years) cannot end
+# during a test, so every attempt of a burst falls in the same window.
+LONG_WINDOW = 1e9
+
 HOSTILE_REDIRECTS = [
     "https://evil.example/steal",
     "javascript:alert(document.cookie)",
@@ -245,7 +249,7 @@ async def _concurrent_logins(urls: list[str], email: str, attempts: int) -> Coun
 
 
 def test_concurrent_wrong_passwords_are_limited(db_target: DbTarget) -> None:
-    rules = (("login:acct", 10, 900.0),)
+    rules = (("login:acct", 10, LONG_WINDOW),)
     with running(db_target, password_profile="test", rate_limits=rules) as live:
         statuses = asyncio.run(_concurrent_logins([live.url], USER, 100))
         assert statuses == Counter({401: 10, 429: 90})
@@ -259,7 +263,7 @@ def test_two_server_processes_share_one_limit(tmp_path: Path) -> None:
     with pg_schema() as (url, schema):
         args = [
             "--database-url", f"{url}?schema={schema}", "--password-profile", "test",
-            "--rate-limit", "login:acct=5/900",
+            "--rate-limit", f"login:acct=5/{LONG_WINDOW:.0f}",
         ]  # fmt: skip
         first = start_spaps_local("--data-dir", str(tmp_path / "one"), *args)
         try:
@@ -276,7 +280,7 @@ def test_two_server_processes_share_one_limit(tmp_path: Path) -> None:
 def test_reset_confirmation_checks_the_token_before_argon2_and_is_limited(
     db_target: DbTarget,
 ) -> None:
-    rules = (("password-reset-confirm:ip", 3, 900.0),)
+    rules = (("password-reset-confirm:ip", 3, LONG_WINDOW),)
     with running(db_target, password_profile="test", rate_limits=rules) as live:
         hashes = _hash_operations(live, "hash")
         body = {"token": "pr_not-a-real-token", "new_password": "Sup3rStrong-Enough!"}
