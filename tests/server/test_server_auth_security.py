@@ -119,7 +119,11 @@ def test_spaps_apps_manages_the_redirect_origins(sqlite_target: DbTarget) -> Non
             "apps", "redirects", "add", DEFAULT_APPLICATION_NAME, "https://x.example/path",
             "--data-dir", data_dir,
         )  # fmt: skip
-        assert bad.returncode != 0 and bad.stderr.count("\n") == 1
+        assert bad.returncode != 0
+        assert (
+            bad.stderr.splitlines()[-1]
+            == "spaps apps: error: An origin has no path, query or fragment"
+        )
         removed = _spaps(
             "apps", "redirects", "remove", DEFAULT_APPLICATION_NAME, "https://app.example",
             "--data-dir", data_dir,
