@@ -286,10 +286,31 @@ def build_parser() -> argparse.ArgumentParser:
     app_commands = apps.add_subparsers(dest="apps_command", metavar="ACTION")
     create = app_commands.add_parser("create", help="create an application and print its key")
     create.add_argument("name")
+    create.add_argument(
+        "--redirect-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow e-mailed links to this origin, e.g. https://app.example (repeatable)",
+    )
     listing = app_commands.add_parser("list", help="list applications")
     revoke = app_commands.add_parser("revoke", help="revoke an application and its keys")
     revoke.add_argument("name", help="the application's name or id")
-    for sub in (create, listing, revoke):
+    redirects = app_commands.add_parser(
+        "redirects",
+        help="origins an application's reset and magic links may point at",
+        description="Besides the server's own origin, http://localhost:* and "
+        "http://127.0.0.1:*, which every application may use.",
+    )
+    redirect_commands = redirects.add_subparsers(dest="redirects_command", required=True)
+    r_add = redirect_commands.add_parser("add", help="allow an origin")
+    r_remove = redirect_commands.add_parser("remove", help="stop allowing an origin")
+    r_list = redirect_commands.add_parser("list", help="list the allowed origins")
+    for sub in (r_add, r_remove, r_list):
+        sub.add_argument("name", help="the application's name or id")
+    for sub in (r_add, r_remove):
+        sub.add_argument("origin", help="scheme://host[:port], the port may be *")
+    for sub in (create, listing, revoke, r_add, r_remove, r_list):
         _add_storage_options(sub)
         sub.add_argument("--json", action="store_true", help="print JSON")
 

@@ -37,6 +37,7 @@ from .seeding import SEED_HOOKS, SeedFileError, SeedHook
 from .services.applications import ApplicationService
 from .services.auth_common import dev_auth_rules
 from .services.metrics import MetricsRegistry
+from .services.redirects import OriginPattern, RedirectOriginService
 from .services.webhook_endpoints import validate_endpoint_url
 from .serving import (
     ServeOptions,
@@ -506,15 +507,24 @@ async def _apps(args: argparse.Namespace) -> int:
     try:
         service = ApplicationService(db, MetricsRegistry())
         await service.ensure_default(config.default_application_name, config.default_api_key)
+        redirects = RedirectOriginService(db, Clock(), server_origin=config.base_url)
         action = args.apps_command
         if action == "create":
+            # Origins are checked before the application exists, so a typo creates nothing.
+            origins = [str(OriginPattern.parse(origin)) for origin in args.redirect_origin]
             app, key = await service.create(args.name)
-            record = {"id": app.id, "name": app.name, "api_key": key}
+            for origin in origins:
+                await redirects.add(app.id, origin)
+            record = {"id": app.id, "name": app.name, "api_key": key, "redirect_origins": origins}
             if args.json:
                 print(json.dumps(record))
             else:
                 print(f"Created application {app.name} ({app.id})")
                 print(f"API key (shown once, store it now): {key}")
+                for origin in origins:
+                    print(f"Redirect origin: {origin}")
+        elif action == "redirects":
+            return await _app_redirects(args, service, redirects)
         elif action == "revoke":
             app = await service.revoke(args.name)
             if args.json:
@@ -555,8 +565,44 @@ async def _apps(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _app_redirects(
+    args: argparse.Namespace, service: ApplicationService, redirects: RedirectOriginService
+) -> int:
+    app = await service.find(args.name)
+    action = args.redirects_command
+    if action in ("add", "remove"):
+        change = redirects.add if action == "add" else redirects.remove
+        origin, changed = await change(app.id, args.origin)
+        if action == "remove" and not changed:
+            return _fail("apps", f"{origin} is not a configured redirect origin of {app.name}")
+        if args.json:
+            print(json.dumps({"application": app.name, "origin": origin, "changed": changed}))
+        elif action == "add":
+            print(f"{app.name}: links may go to {origin}" + ("" if changed else " (already)"))
+        else:
+            print(f"{app.name}: links may no longer go to {origin}")
+        return EXIT_OK
+    configured = await redirects.configured(app.id)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "application": app.name,
+                    "redirect_origins": configured,
+                    "default_origins": redirects.defaults(),
+                }
+            )
+        )
+    else:
+        for origin in configured:
+            print(origin)
+        for origin in redirects.defaults():
+            print(f"{origin}\t(default)")
+    return EXIT_OK
+
+
 def run_apps(args: argparse.Namespace) -> int:
-    """``spaps apps create|list|revoke``."""
+    """``spaps apps create|list|revoke|redirects``."""
     return asyncio.run(_apps(args))
 
 

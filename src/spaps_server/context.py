@@ -26,7 +26,7 @@ from .security.passwords import PasswordHasher, PasswordPolicy
 from .security.tokens import TokenSigner
 from .seeding import SEED_HOOKS, SeededAccount, SeedHook, run_seed_hooks
 from .services.applications import ApplicationService
-from .services.auth_common import AuthLimits, AuthMetrics, AuthSettings, build_rate_limiter
+from .services.auth_common import AuthLimits, AuthMetrics, AuthSettings, build_rate_limit_rules
 from .services.crypto import CryptoService
 from .services.events import DeliverySignal, EventService
 from .services.idempotency import IdempotencyService
@@ -35,6 +35,8 @@ from .services.metrics import MetricsRegistry
 from .services.one_time_links import OneTimeLinkService
 from .services.password_auth import PasswordAuthService
 from .services.payments import PaymentsServices, build_payments
+from .services.rate_limits import DatabaseRateLimiter
+from .services.redirects import RedirectOriginService
 from .services.secure_messages import SecureMessageService
 from .services.session_tokens import SessionTokenService
 from .services.sessions import SessionPolicy, SessionService
@@ -83,6 +85,7 @@ class AppContext:
     webhook_secret: str
     crypto: CryptoService
     wallet_payments: WalletPaymentsService
+    redirects: RedirectOriginService
     seeded_accounts: list[SeededAccount] = dataclasses.field(default_factory=list)
     applied_migrations: list[int] = dataclasses.field(default_factory=list)
 
@@ -191,6 +194,7 @@ async def open_context(
             clock,
             tier_override=whitelist.tier_for,
             profile_metadata=whitelist.profile_metadata,
+            metrics=metrics,
         )
         # Webhooks: the default application signs with the data dir's secret (kept in the
         # database, so every process on it signs alike); --webhook URLs are registered for it.
@@ -210,14 +214,18 @@ async def open_context(
             poll_interval=config.webhook_poll_interval,
         )
         auth_metrics = AuthMetrics(metrics)
-        limits = AuthLimits(build_rate_limiter(config.rate_limits), auth_metrics)
+        limits = AuthLimits(
+            DatabaseRateLimiter(db, build_rate_limit_rules(config.rate_limits), clock),
+            auth_metrics,
+        )
         settings = AuthSettings(
             base_url=config.base_url,
             require_email_confirmation=config.require_email_confirmation,
         )
         session_tokens = SessionTokenService(db, accounts, signer, clock, policy, auth_metrics)
+        redirects = RedirectOriginService(db, clock, server_origin=config.base_url)
         links = OneTimeLinkService(
-            db, accounts, session_tokens, mailbox, limits, auth_metrics, settings, clock
+            db, accounts, session_tokens, mailbox, redirects, limits, auth_metrics, settings, clock
         )
         # A subscriber's usage resets with their subscription period, others' monthly.
         usage = UsageService(
@@ -258,6 +266,7 @@ async def open_context(
             webhook_secret=webhook_secret,
             crypto=CryptoService(db, clock, events),
             wallet_payments=WalletPaymentsService(db, clock, events),
+            redirects=redirects,
             applied_migrations=applied,
         )
         ctx.seeded_accounts = await run_seed_hooks(ctx, seed_hooks)

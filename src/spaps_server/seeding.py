@@ -22,7 +22,9 @@ a list of::
 ``password`` may be omitted (the user then signs in by magic link or wallet); an e-mail is
 required unless the user has wallets. ``whitelist`` is a list of ``{email, tier?,
 bypass_payment?, metadata?}`` objects (defaults: premium, true, ``{}``); ``products`` is
-described in :mod:`spaps_server.services.payments.seed`.
+described in :mod:`spaps_server.services.payments.seed`; ``redirect_origins`` is a list of
+origins (``"https://app.example"``, ``"http://10.0.0.5:*"``) the default application's reset
+and magic links may point at, besides the defaults of :mod:`spaps_server.services.redirects`.
 """
 
 from __future__ import annotations
@@ -207,11 +209,26 @@ async def seed_usage_section(
     return []
 
 
+async def seed_redirect_origins_section(
+    ctx: AppContext, application_id: str, value: Any
+) -> builtins.list[SeededAccount]:
+    """The ``redirect_origins`` section of a seed file (added if missing, at every start)."""
+    if not isinstance(value, builtins.list) or not all(isinstance(o, str) for o in value):
+        raise SeedFileError("'redirect_origins' must be a list of origin strings")
+    for origin in value:
+        try:
+            await ctx.redirects.add(application_id, origin)
+        except DomainError as exc:
+            raise SeedFileError(f"redirect_origins: {exc.message}") from None
+    return []
+
+
 SEED_FILE_SECTIONS: dict[str, SeedSectionHandler] = {
     "users": seed_users_section,
     "whitelist": seed_whitelist_section,
     "products": seed_products_section,
     "usage": seed_usage_section,
+    "redirect_origins": seed_redirect_origins_section,
 }
 
 

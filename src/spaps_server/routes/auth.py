@@ -69,8 +69,9 @@ class RegisterRequest(_Body):
     phone_number: str | None = Field(default=None, max_length=64)
 
 
-class EmailRequest(_Body):
+class MagicLinkRequest(_Body):
     email: str = Field(max_length=320)
+    redirect_url: str | None = Field(default=None, max_length=2048)
 
 
 class VerifyMagicLinkRequest(_Body):
@@ -184,10 +185,13 @@ async def register(
     "/magic-link", summary="E-mail a sign-in link (#6)", response_model=MessageEnvelope[LinkSent]
 )
 async def send_magic_link(
-    body: EmailRequest, app: CurrentApplication, ctx: Ctx, request: Request
+    body: MagicLinkRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
-    """Top-level ``message``; ``data = {email, sent_at}``."""
-    sent = await ctx.links.send_magic_link(app.id, email=body.email, client=client_info(request))
+    """Top-level ``message``; ``data = {email, sent_at}``. An optional ``redirect_url`` must
+    be of one of the application's redirect origins (400 ``INVALID_REDIRECT_URL``)."""
+    sent = await ctx.links.send_magic_link(
+        app.id, email=body.email, redirect_url=body.redirect_url, client=client_info(request)
+    )
     message = "Magic link sent successfully. Please check your email."
     return respond(MessageEnvelope[LinkSent](data=sent, message=message))
 
@@ -237,7 +241,8 @@ async def logout(principal: CurrentPrincipal, ctx: Ctx) -> EnvelopeJSONResponse:
 async def request_password_reset(
     body: PasswordResetRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
-    """The same answer whether or not the account exists."""
+    """The same answer whether or not the account exists; a ``redirect_url`` outside the
+    application's redirect origins is 400 ``INVALID_REDIRECT_URL``."""
     sent = await ctx.links.request_password_reset(
         app.id, email=body.email, redirect_url=body.redirect_url, client=client_info(request)
     )
@@ -251,10 +256,12 @@ async def request_password_reset(
     response_model=MessageEnvelope[MessageOut],
 )
 async def confirm_password_reset(
-    body: PasswordResetConfirmRequest, app: CurrentApplication, ctx: Ctx
+    body: PasswordResetConfirmRequest, app: CurrentApplication, ctx: Ctx, request: Request
 ) -> EnvelopeJSONResponse:
     """Top-level ``message``; every session of the user is revoked."""
-    await ctx.links.confirm_password_reset(app.id, token=body.token, new_password=body.new_password)
+    await ctx.links.confirm_password_reset(
+        app.id, token=body.token, new_password=body.new_password, client=client_info(request)
+    )
     message = "Password reset successfully. You can now log in with your new password."
     return respond(MessageEnvelope[MessageOut](data=MessageOut(message=message), message=message))
 

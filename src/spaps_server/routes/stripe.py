@@ -153,6 +153,7 @@ class ConvertIn(BaseModel):
     email: str
     password: str | None = Field(default=None, repr=False)
     send_magic_link: bool | None = None
+    redirect_url: str | None = Field(default=None, max_length=2048)
 
 
 class ConvertOut(BaseModel):
@@ -441,13 +442,16 @@ async def convert_guest_checkout_session(
 ) -> Response:
     """API key only. The account of ``email`` (the checkout's) gets the charge and any
     subscription; a new account is created with ``password``, or for a magic link with
-    ``send_magic_link``. 400 ``CHECKOUT_NOT_PAID`` before payment."""
+    ``send_magic_link`` (to ``redirect_url`` when given: one of the application's redirect
+    origins, else 400 ``INVALID_REDIRECT_URL`` before anything changes). 400
+    ``CHECKOUT_NOT_PAID`` before payment."""
     result = await ctx.payments.checkout.convert_guest(
         app.id,
         session_id=body.session_id,
         email=body.email,
         password=body.password,
         send_magic_link=body.send_magic_link,
+        redirect_url=body.redirect_url,
         client=ClientInfo(
             ip_address=request.client.host if request.client else None,
             user_agent=request.headers.get("user-agent"),

@@ -1,37 +1,35 @@
-"""An in-memory sliding-window rate limiter keyed by strings.
+"""Rate-limit rules and the fixed windows they count in.
 
-Keys look like ``"login:ip:203.0.113.7"`` or ``"login:acct:user@example.com"``. The rule for
-a key is the one configured for its longest ``":"``-separated prefix (``"login:ip"``, then
-``"login"``), or the default rule. Each key keeps the times of its accepted hits within the
-window (at most ``limit`` of them), so a denied hit never extends a lock-out, and the
-window slides exactly instead of resetting at fixed boundaries.
+A rule is ``limit`` attempts per ``window_seconds``. Buckets are named like ``"login:ip"``
+or ``"login:acct"``; the rule of a bucket is the one configured for its longest
+``":"``-separated prefix (``"login:ip"``, then ``"login"``), or the default rule.
 
-All state sits behind one lock held only for a few dictionary operations and never across
-an ``await``, so one limiter can be shared by threads and by asyncio tasks alike.
+Windows are fixed and aligned to the epoch (a 60 s window starts on every whole minute), so
+every server process on one database agrees on which window an attempt falls in without
+talking to the others; the counters themselves live in the database
+(:mod:`spaps_server.services.rate_limits`).
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import RateLimitConfigError, RateLimitExceededError
+from .errors import RateLimitConfigError
 
 __all__ = [
     "RateLimitDecision",
     "RateLimitRule",
-    "RateLimiter",
+    "RateLimitRules",
+    "RateLimitWindow",
     "default_auth_rules",
 ]
 
 
 @dataclass(frozen=True)
 class RateLimitRule:
-    """At most ``limit`` hits per ``window_seconds`` for each key."""
+    """At most ``limit`` attempts per ``window_seconds`` for each subject."""
 
     limit: int
     window_seconds: float
@@ -42,13 +40,36 @@ class RateLimitRule:
         if not self.window_seconds > 0:
             raise RateLimitConfigError("A rate-limit rule needs a positive window.")
 
+    @property
+    def window_ms(self) -> int:
+        """The window in whole milliseconds (at least 1)."""
+        return max(1, round(self.window_seconds * 1000))
+
+    def window_at(self, now_ms: int) -> RateLimitWindow:
+        """The window holding the instant ``now_ms`` (unix milliseconds)."""
+        size = self.window_ms
+        start = now_ms - now_ms % size
+        return RateLimitWindow(start_ms=start, end_ms=start + size)
+
+
+@dataclass(frozen=True)
+class RateLimitWindow:
+    """A half-open interval ``[start_ms, end_ms)`` of unix milliseconds."""
+
+    start_ms: int
+    end_ms: int
+
+    def retry_after_seconds(self, now_ms: int) -> int:
+        """Whole seconds (at least 1, rounded up) until the window ends: a ``Retry-After``."""
+        return max(1, math.ceil((self.end_ms - now_ms) / 1000))
+
 
 @dataclass(frozen=True)
 class RateLimitDecision:
-    """The outcome of one hit.
+    """The outcome of one attempt.
 
     ``retry_after_seconds`` is 0 when allowed; otherwise the whole number of seconds (at
-    least 1, rounded up) after which one more hit would be allowed: a ``Retry-After`` value.
+    least 1, rounded up) until the window ends: a ``Retry-After`` value.
     """
 
     allowed: bool
@@ -57,11 +78,43 @@ class RateLimitDecision:
     remaining: int
 
 
+class RateLimitRules:
+    """Bucket name to rule, by longest configured prefix."""
+
+    def __init__(
+        self, rules: Mapping[str, RateLimitRule], *, default_rule: RateLimitRule | None = None
+    ) -> None:
+        self._rules = dict(rules)
+        self._default = default_rule
+
+    def __repr__(self) -> str:
+        return f"RateLimitRules(buckets={sorted(self._rules)!r})"
+
+    def rule_for(self, bucket: str) -> RateLimitRule:
+        """Return the rule of ``bucket``'s longest configured prefix, or the default rule.
+
+        Raises :class:`RateLimitConfigError` if none applies.
+        """
+        prefix = bucket
+        while True:
+            rule = self._rules.get(prefix)
+            if rule is not None:
+                return rule
+            cut = prefix.rfind(":")
+            if cut < 0:
+                break
+            prefix = prefix[:cut]
+        if self._default is None:
+            raise RateLimitConfigError("No rate-limit rule applies to this bucket.")
+        return self._default
+
+
 def default_auth_rules() -> dict[str, RateLimitRule]:
     """Return the default limits of the auth endpoints, per IP address and per account.
 
-    Bucket names: ``login``, ``register``, ``magic-link``, ``password-reset``, ``nonce`` and
-    ``wallet-sign-in``, each with ``:ip`` and, where an account is named, ``:acct``.
+    Bucket names: ``login``, ``register``, ``magic-link``, ``password-reset``,
+    ``password-reset-confirm``, ``nonce`` and ``wallet-sign-in``, each with ``:ip`` and,
+    where an account is named, ``:acct``.
     """
     minute, quarter, hour = 60.0, 900.0, 3600.0
     return {
@@ -72,127 +125,8 @@ def default_auth_rules() -> dict[str, RateLimitRule]:
         "magic-link:acct": RateLimitRule(5, quarter),
         "password-reset:ip": RateLimitRule(10, quarter),
         "password-reset:acct": RateLimitRule(5, quarter),
+        "password-reset-confirm:ip": RateLimitRule(10, quarter),
         "nonce:ip": RateLimitRule(30, minute),
         "wallet-sign-in:ip": RateLimitRule(30, minute),
         "wallet-sign-in:acct": RateLimitRule(10, quarter),
     }
-
-
-class RateLimiter:
-    """Sliding-window limiter; see the module documentation for how rules are chosen."""
-
-    def __init__(
-        self,
-        rules: Mapping[str, RateLimitRule],
-        *,
-        default_rule: RateLimitRule | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sweep_threshold: int = 10_000,
-    ) -> None:
-        """``clock`` returns seconds and must never go backwards (``time.monotonic``).
-
-        Once more than ``sweep_threshold`` keys are tracked, keys idle for longer than their
-        window are dropped, which bounds memory by the traffic of one window.
-        """
-        self._rules = dict(rules)
-        self._default = default_rule
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._hits: dict[str, tuple[RateLimitRule, deque[float]]] = {}
-        self._min_sweep = max(1, sweep_threshold)
-        self._next_sweep = self._min_sweep
-
-    def __repr__(self) -> str:
-        return f"RateLimiter(buckets={sorted(self._rules)!r})"
-
-    def rule_for(self, key: str) -> RateLimitRule:
-        """Return the rule of ``key``'s longest configured prefix, or the default rule.
-
-        Raises :class:`RateLimitConfigError` if none applies.
-        """
-        prefix = key
-        while True:
-            rule = self._rules.get(prefix)
-            if rule is not None:
-                return rule
-            cut = prefix.rfind(":")
-            if cut < 0:
-                break
-            prefix = prefix[:cut]
-        if self._default is None:
-            raise RateLimitConfigError("No rate-limit rule applies to this key.")
-        return self._default
-
-    def hit(self, key: str) -> RateLimitDecision:
-        """Count one attempt for ``key`` if the rule allows it, and say whether it did."""
-        rule = self.rule_for(key)
-        with self._lock:
-            now = self._clock()
-            entry = self._hits.get(key)
-            if entry is None:
-                entry = (rule, deque())
-                self._hits[key] = entry
-            stamps = entry[1]
-            self._expire(stamps, now, rule)
-            if len(stamps) < rule.limit:
-                stamps.append(now)
-                decision = RateLimitDecision(True, 0, rule.limit, rule.limit - len(stamps))
-            else:
-                wait = stamps[0] + rule.window_seconds - now
-                decision = RateLimitDecision(False, max(1, math.ceil(wait)), rule.limit, 0)
-            if len(self._hits) > self._next_sweep:
-                self._sweep(now)
-            return decision
-
-    def peek(self, key: str) -> RateLimitDecision:
-        """Say what :meth:`hit` would decide now, without counting anything."""
-        rule = self.rule_for(key)
-        with self._lock:
-            now = self._clock()
-            entry = self._hits.get(key)
-            stamps: deque[float] = deque(entry[1]) if entry is not None else deque()
-            self._expire(stamps, now, rule)
-            if len(stamps) < rule.limit:
-                return RateLimitDecision(True, 0, rule.limit, rule.limit - len(stamps))
-            wait = stamps[0] + rule.window_seconds - now
-            return RateLimitDecision(False, max(1, math.ceil(wait)), rule.limit, 0)
-
-    def enforce(self, key: str) -> RateLimitDecision:
-        """Like :meth:`hit`, but raise :class:`RateLimitExceededError` when denied."""
-        decision = self.hit(key)
-        if not decision.allowed:
-            raise RateLimitExceededError(retry_after_seconds=decision.retry_after_seconds)
-        return decision
-
-    def reset(self, key: str) -> None:
-        """Forget every hit of ``key`` (for instance, account failures after a good login)."""
-        with self._lock:
-            self._hits.pop(key, None)
-
-    def clear(self) -> None:
-        """Forget every hit of every key."""
-        with self._lock:
-            self._hits.clear()
-            self._next_sweep = self._min_sweep
-
-    def tracked_keys(self) -> int:
-        """Return how many keys currently hold state (for monitoring and tests)."""
-        with self._lock:
-            return len(self._hits)
-
-    @staticmethod
-    def _expire(stamps: deque[float], now: float, rule: RateLimitRule) -> None:
-        horizon = now - rule.window_seconds
-        while stamps and stamps[0] <= horizon:
-            stamps.popleft()
-
-    def _sweep(self, now: float) -> None:
-        idle = [
-            key
-            for key, (rule, stamps) in self._hits.items()
-            if not stamps or stamps[-1] <= now - rule.window_seconds
-        ]
-        for key in idle:
-            del self._hits[key]
-        # Sweeping again only after the table doubles keeps the cost amortised O(1) per hit.
-        self._next_sweep = max(self._min_sweep, 2 * len(self._hits))

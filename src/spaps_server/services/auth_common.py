@@ -7,14 +7,11 @@ from dataclasses import dataclass
 
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import InvalidError, RateLimitedError
-from ..security.errors import (
-    InvalidWalletAddressError,
-    RateLimitExceededError,
-    UnsupportedChainError,
-)
-from ..security.ratelimit import RateLimiter, RateLimitRule
+from ..security.errors import InvalidWalletAddressError, UnsupportedChainError
+from ..security.ratelimit import RateLimitDecision, RateLimitRule, RateLimitRules
 from ..security.wallets import canonical_chain, normalize_address, resolve_chain
 from .metrics import MetricsRegistry
+from .rate_limits import DatabaseRateLimiter
 
 DEFAULT_TIER = "basic"
 DEFAULT_ROLE = "user"
@@ -34,18 +31,19 @@ def dev_auth_rules() -> dict[str, RateLimitRule]:
         "magic-link:acct": RateLimitRule(10, quarter),
         "password-reset:ip": RateLimitRule(60, quarter),
         "password-reset:acct": RateLimitRule(10, quarter),
+        "password-reset-confirm:ip": RateLimitRule(60, quarter),
         "nonce:ip": RateLimitRule(300, minute),
         "wallet-sign-in:ip": RateLimitRule(300, minute),
         "wallet-sign-in:acct": RateLimitRule(20, quarter),
     }
 
 
-def build_rate_limiter(overrides: tuple[tuple[str, int, float], ...] = ()) -> RateLimiter:
-    """A limiter with :func:`dev_auth_rules` and the configured overrides."""
+def build_rate_limit_rules(overrides: tuple[tuple[str, int, float], ...] = ()) -> RateLimitRules:
+    """:func:`dev_auth_rules` with the configured overrides."""
     rules = dev_auth_rules()
     for bucket, limit, window in overrides:
         rules[bucket] = RateLimitRule(limit, window)
-    return RateLimiter(rules)
+    return RateLimitRules(rules)
 
 
 @dataclass(frozen=True)
@@ -89,47 +87,36 @@ class AuthMetrics:
 
 
 class AuthLimits:
-    """The rate limits of the sign-in flows: buckets are ``<flow>:ip`` and ``<flow>:acct``.
-    A refusal is 429 ``RATE_LIMITED`` with ``retry_after_seconds`` and is counted."""
+    """The rate limits of the sign-in flows: buckets are ``<flow>:ip`` and ``<flow>:acct``,
+    counted in the database (:class:`DatabaseRateLimiter`). A refusal is 429
+    ``RATE_LIMITED`` with ``retry_after_seconds`` and is counted."""
 
-    def __init__(self, limiter: RateLimiter, metrics: AuthMetrics) -> None:
+    def __init__(self, limiter: DatabaseRateLimiter, metrics: AuthMetrics) -> None:
         self._limiter = limiter
         self._refused = metrics.rate_limited
 
-    def enforce(self, bucket: str, subject: str) -> None:
-        """Count one attempt against ``bucket`` for ``subject``; refuse it over the limit."""
-        try:
-            self._limiter.enforce(f"{bucket}:{subject}")
-        except RateLimitExceededError as exc:
-            self._refused.inc(bucket=bucket)
-            raise RateLimitedError(
-                "Too many attempts. Please try again later.",
-                code=exc.code,
-                retry_after_seconds=exc.retry_after_seconds,
-            ) from None
+    def _refuse(self, bucket: str, decision: RateLimitDecision) -> RateLimitedError:
+        self._refused.inc(bucket=bucket)
+        return RateLimitedError(
+            "Too many attempts. Please try again later.",
+            code=ErrorCode.RATE_LIMITED,
+            retry_after_seconds=decision.retry_after_seconds,
+        )
 
-    def peek(self, bucket: str, subject: str) -> None:
-        """Refuse when ``bucket`` is already exhausted for ``subject``, counting nothing."""
-        decision = self._limiter.peek(f"{bucket}:{subject}")
+    async def enforce(self, bucket: str, subject: str) -> None:
+        """Reserve one attempt against ``bucket`` for ``subject`` before the work it guards;
+        refuse it over the limit."""
+        decision = await self._limiter.hit(bucket, subject)
         if not decision.allowed:
-            self._refused.inc(bucket=bucket)
-            raise RateLimitedError(
-                "Too many attempts. Please try again later.",
-                code=ErrorCode.RATE_LIMITED,
-                retry_after_seconds=decision.retry_after_seconds,
-            )
+            raise self._refuse(bucket, decision)
 
-    def enforce_ip(self, flow: str, client: ClientInfo) -> None:
+    async def enforce_ip(self, flow: str, client: ClientInfo) -> None:
         """:meth:`enforce` on ``<flow>:ip`` for the caller's address."""
-        self.enforce(f"{flow}:ip", client.ip_address or "unknown")
+        await self.enforce(f"{flow}:ip", client.ip_address or "unknown")
 
-    def hit(self, bucket: str, subject: str) -> None:
-        """Count a failed attempt without refusing it (the next one may be refused)."""
-        self._limiter.hit(f"{bucket}:{subject}")
-
-    def reset(self, bucket: str, subject: str) -> None:
+    async def reset(self, bucket: str, subject: str) -> None:
         """Forget the attempts of ``subject`` (after a success)."""
-        self._limiter.reset(f"{bucket}:{subject}")
+        await self._limiter.reset(bucket, subject)
 
 
 def wallet_identity(wallet_address: str, chain: str | None) -> tuple[str, str]:

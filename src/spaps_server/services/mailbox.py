@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from ..config import SmtpSettings
 from ..domain.clock import Clock
 from ..domain.emails import is_email
@@ -65,8 +67,10 @@ class MailboxService:
         kind: str = "generic",
         application_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        conn: AsyncConnection | None = None,
     ) -> MailMessage:
-        """Store a message (and schedule SMTP delivery when configured).
+        """Store a message (and schedule SMTP delivery when configured); ``conn=`` writes it
+        in the caller's transaction.
 
         ``kind`` names the purpose (``magic_link``, ``password_reset``, ``receipt``...);
         ``metadata`` holds machine-readable extras for tests, e.g. the raw token of a
@@ -86,7 +90,7 @@ class MailboxService:
             metadata=dict(metadata or {}),
             created_at=self._now(),
         )
-        await self._repo.insert(message)
+        await self._repo.insert(message, conn=conn)
         self._sent.inc(kind=kind)
         if self._smtp is not None:
             task = asyncio.get_running_loop().create_task(self._deliver(message, self._smtp))

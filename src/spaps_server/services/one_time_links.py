@@ -26,6 +26,7 @@ from ..storage.tokens import TokensRepository
 from ..storage.users import UsersRepository
 from .auth_common import AuthLimits, AuthMetrics, AuthSettings, ClientInfo
 from .mailbox import MailboxService
+from .redirects import RedirectOriginService, link_with_token
 from .session_tokens import SessionTokenService
 from .users import UserAccounts
 
@@ -52,6 +53,7 @@ class OneTimeLinkService:
         accounts: UserAccounts,
         tokens: SessionTokenService,
         mailbox: MailboxService,
+        redirects: RedirectOriginService,
         limits: AuthLimits,
         metrics: AuthMetrics,
         settings: AuthSettings,
@@ -63,6 +65,7 @@ class OneTimeLinkService:
         self._one_time = TokensRepository(db)
         self._tokens = tokens
         self._mailbox = mailbox
+        self._redirects = redirects
         self._limits = limits
         self._metrics = metrics
         self._settings = settings
@@ -77,6 +80,7 @@ class OneTimeLinkService:
         lifetime: timedelta,
         email: str,
         user_id: str | None,
+        conn: AsyncConnection | None = None,
     ) -> tuple[str, OneTimeToken]:
         token = new_opaque_token(prefix)
         now = self._clock.now()
@@ -90,7 +94,7 @@ class OneTimeLinkService:
             created_at=now,
             expires_at=now + lifetime,
         )
-        await self._one_time.insert_one_time(record)
+        await self._one_time.insert_one_time(record, conn=conn)
         return token, record
 
     async def _spend(
@@ -122,6 +126,7 @@ class OneTimeLinkService:
         link: str,
         subject: str,
         text: str,
+        conn: AsyncConnection | None = None,
     ) -> None:
         assert record.email is not None
         await self._mailbox.send(
@@ -131,16 +136,28 @@ class OneTimeLinkService:
             kind=record.kind,
             application_id=record.application_id,
             metadata={"token": token, "link": link, "expires_at": iso(record.expires_at)},
+            conn=conn,
         )
 
+    async def check_redirect_url(self, application_id: str, redirect_url: str) -> None:
+        """400 ``INVALID_REDIRECT_URL`` unless links may be sent to ``redirect_url``."""
+        await self._redirects.check(application_id, redirect_url)
+
     async def send_magic_link(
-        self, application_id: str, *, email: str, client: ClientInfo
+        self,
+        application_id: str,
+        *,
+        email: str,
+        client: ClientInfo,
+        redirect_url: str | None = None,
     ) -> LinkSent:
         """E-mail a single-use sign-in link (15 minutes). Works for new addresses too: the
-        account is created when the link is used."""
-        self._limits.enforce_ip("magic-link", client)
+        account is created when the link is used. With ``redirect_url`` (an allowed origin,
+        else 400 ``INVALID_REDIRECT_URL`` and nothing is sent) the link goes there."""
+        await self._limits.enforce_ip("magic-link", client)
         address = normalize_email(email)
-        self._limits.enforce("magic-link:acct", f"{application_id}:{address}")
+        target = await self._redirects.check(application_id, redirect_url) if redirect_url else None
+        await self._limits.enforce("magic-link:acct", f"{application_id}:{address}")
         user = await self._users.get_by_email(application_id, address)
         token, record = await self._new_token(
             application_id=application_id,
@@ -150,7 +167,7 @@ class OneTimeLinkService:
             email=address,
             user_id=user.id if user else None,
         )
-        link = self._link("/auth/magic-link", token)
+        link = link_with_token(target, token) if target else self._link("/auth/magic-link", token)
         await self._mail(
             record=record,
             token=token,
@@ -178,9 +195,22 @@ class OneTimeLinkService:
                     )
                     self._metrics.registrations.inc(method="magic_link")
                 elif not user.email_confirmed:
-                    # Following the link proves the address.
+                    # Following the link proves the address, but not that whoever chose the
+                    # account's password owns it (someone may have registered another's
+                    # address): the password set before confirmation is dropped, and the
+                    # owner sets one by password reset if they want one.
                     await self._users.update(
-                        application_id, user.id, {"email_confirmed": True}, conn=conn
+                        application_id,
+                        user.id,
+                        {
+                            "email_confirmed": True,
+                            "password_hash": None,
+                            "updated_at": self._clock.now(),
+                        },
+                        conn=conn,
+                    )
+                    await self._tokens.revoke_all_of_user(
+                        application_id, user.id, "email_confirmed_by_magic_link", conn=conn
                     )
                     user = await self._users.get(application_id, user.id, conn=conn) or user
         except UnauthorizedError:
@@ -196,53 +226,68 @@ class OneTimeLinkService:
         redirect_url: str | None,
         client: ClientInfo,
     ) -> LinkSent:
-        """Send a reset link if the account exists; the answer is the same either way."""
-        self._limits.enforce_ip("password-reset", client)
+        """Send a reset link if the account exists; the answer is the same either way, and
+        so is the work: a token is made and stored for an unknown address too (bound to no
+        user, so it can never be spent, and never sent), in one transaction either way. A
+        ``redirect_url`` outside the application's origins is 400 ``INVALID_REDIRECT_URL``
+        and nothing is sent."""
+        await self._limits.enforce_ip("password-reset", client)
         address = normalize_email(email)
-        self._limits.enforce("password-reset:acct", f"{application_id}:{address}")
+        target = await self._redirects.check(application_id, redirect_url) if redirect_url else None
+        await self._limits.enforce("password-reset:acct", f"{application_id}:{address}")
         sent_at = self._clock.now()
-        user = await self._users.get_by_email(application_id, address)
-        if user is not None:
+        async with self._db.begin() as conn:
+            user = await self._users.get_by_email(application_id, address, conn=conn)
             token, record = await self._new_token(
                 application_id=application_id,
                 kind=KIND_PASSWORD_RESET,
                 prefix=PASSWORD_RESET_TOKEN_PREFIX,
                 lifetime=PASSWORD_RESET_LIFETIME,
                 email=address,
-                user_id=user.id,
+                user_id=user.id if user else None,
+                conn=conn,
             )
-            link = (
-                f"{redirect_url}{'&' if '?' in redirect_url else '?'}token={token}"
-                if redirect_url
-                else self._link("/auth/reset-password", token)
-            )
-            await self._mail(
-                record=record,
-                token=token,
-                link=link,
-                subject="Reset your password",
-                text=(
-                    "Use this link to choose a new password. It works once and expires in "
-                    f"one hour.\n\n{link}\n\nIf you did not ask for it, ignore this e-mail."
-                ),
-            )
+            if user is not None:
+                link = (
+                    link_with_token(target, token)
+                    if target
+                    else self._link("/auth/reset-password", token)
+                )
+                await self._mail(
+                    record=record,
+                    token=token,
+                    link=link,
+                    subject="Reset your password",
+                    text=(
+                        "Use this link to choose a new password. It works once and expires in "
+                        f"one hour.\n\n{link}\n\nIf you did not ask for it, ignore this e-mail."
+                    ),
+                    conn=conn,
+                )
         return LinkSent(email=address, sent_at=iso(sent_at))
 
     async def confirm_password_reset(
-        self, application_id: str, *, token: str, new_password: str
+        self, application_id: str, *, token: str, new_password: str, client: ClientInfo
     ) -> None:
-        """Set a new password with a reset token and revoke every session of the user."""
+        """Set a new password with a reset token and revoke every session of the user. The
+        token is checked before the (costly) password hash is computed, so an invalid one
+        costs no argon2 run; the route is rate limited per address."""
+        await self._limits.enforce_ip("password-reset-confirm", client)
         record = await self._one_time.find_one_time(
             application_id, KIND_PASSWORD_RESET, hash_token(token)
         )
-        if record is not None and record.user_id is not None:
-            # Check strength before spending, so a rejected password does not burn the link.
-            user = await self._users.get(application_id, record.user_id)
-            self._accounts.check_password(
-                new_password,
-                email=user.email if user else None,
-                username=user.username if user else None,
-            )
+        if (
+            record is None
+            or record.user_id is None
+            or record.used_at is not None
+            or self._clock.now() >= record.expires_at
+        ):
+            raise _invalid_token()
+        # Check strength before spending, so a rejected password does not burn the link.
+        user = await self._users.get(application_id, record.user_id)
+        if user is None:
+            raise _invalid_token()
+        self._accounts.check_password(new_password, email=user.email, username=user.username)
         password_hash = await self._accounts.hash_password(new_password)
         now = self._clock.now()
         async with self._db.begin() as conn:

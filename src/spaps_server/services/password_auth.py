@@ -49,9 +49,9 @@ class PasswordAuthService:
     ) -> Registration:
         """Create a password account. Auto-login (tokens) unless the server requires e-mail
         confirmation, in which case a confirmation mail is sent instead."""
-        self._limits.enforce_ip("register", client)
+        await self._limits.enforce_ip("register", client)
         address = normalize_email(email)
-        self._limits.enforce("register:acct", f"{application_id}:{address}")
+        await self._limits.enforce("register:acct", f"{application_id}:{address}")
         confirm = self._settings.require_email_confirmation
         user = await self._accounts.create_user(
             application_id,
@@ -81,19 +81,20 @@ class PasswordAuthService:
     ) -> TokenPair:
         """Password sign-in: a token pair, or 401 ``INVALID_CREDENTIALS`` (same answer and
         cost whether or not the account exists, and for an address that is not one)."""
-        self._limits.enforce_ip("login", client)
+        await self._limits.enforce_ip("login", client)
         address = canonical_email(email)
         account = f"{application_id}:{address}"
-        self._limits.peek("login:acct", account)
+        # The attempt is reserved before the password is checked, so that concurrent guesses
+        # cannot all pass a count read before any of them failed; a success forgets them.
+        await self._limits.enforce("login:acct", account)
         user = await self._users.get_by_email(application_id, address) if address else None
         matches = await self._accounts.verify_password(
             user.password_hash if user else None, password
         )
         if user is None or not matches:
-            self._limits.hit("login:acct", account)
             self._metrics.sign_ins.inc(method="password", outcome="failure")
             raise UnauthorizedError("Invalid email or password", code=ErrorCode.INVALID_CREDENTIALS)
-        self._limits.reset("login:acct", account)
+        await self._limits.reset("login:acct", account)
         if not user.email_confirmed:
             self._metrics.sign_ins.inc(method="password", outcome="unconfirmed")
             raise ForbiddenError(

@@ -24,6 +24,7 @@ from ..security.passwords import PasswordHasher, check_password_strength
 from ..storage.database import Database
 from ..storage.users import UsersRepository
 from .auth_common import DEFAULT_ROLE, DEFAULT_TIER, wallet_identity
+from .metrics import MetricsRegistry
 
 
 class TierOverride(Protocol):
@@ -52,6 +53,7 @@ class UserAccounts:
         *,
         tier_override: TierOverride | None = None,
         profile_metadata: ProfileMetadata | None = None,
+        metrics: MetricsRegistry | None = None,
     ) -> None:
         self._db = db
         self._users = UsersRepository(db)
@@ -59,6 +61,12 @@ class UserAccounts:
         self._clock = clock
         self._tier_override = tier_override
         self._profile_metadata = profile_metadata
+        # Counted so that the cost of a request (argon2 runs are most of it) is observable.
+        self._password_operations = (metrics or MetricsRegistry()).counter(
+            "spaps_password_hash_operations_total",
+            "argon2id computations by operation (hash, verify, dummy_verify)",
+            ("operation",),
+        )
 
     @property
     def repository(self) -> UsersRepository:
@@ -85,14 +93,17 @@ class UserAccounts:
     async def hash_password(self, password: str) -> str:
         """The argon2id hash of ``password``, computed off the event loop (it is CPU-bound
         for tens of milliseconds)."""
+        self._password_operations.inc(operation="hash")
         return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify_password(self, password_hash: str | None, password: str) -> bool:
         """Whether ``password`` matches; without a hash it spends the same time and fails,
         so that a missing account cannot be told from a wrong password."""
         if password_hash is None:
+            self._password_operations.inc(operation="dummy_verify")
             await asyncio.to_thread(self._hasher.dummy_verify, password)
             return False
+        self._password_operations.inc(operation="verify")
         return await asyncio.to_thread(self._hasher.verify, password_hash, password)
 
     def needs_rehash(self, password_hash: str) -> bool:

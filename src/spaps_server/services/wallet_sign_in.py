@@ -57,7 +57,7 @@ class WalletSignInService:
         self, application_id: str, *, wallet_address: str, chain: str | None, client: ClientInfo
     ) -> NonceOut:
         """Issue a sign-in message for a wallet (single use, 5 minutes)."""
-        self._limits.enforce_ip("nonce", client)
+        await self._limits.enforce_ip("nonce", client)
         canonical, address = wallet_identity(wallet_address, chain or "ethereum")
         now = self._clock.now().replace(microsecond=0)
         expires = now + NONCE_LIFETIME
@@ -103,9 +103,9 @@ class WalletSignInService:
     ) -> TokenPair:
         """Verify a signed nonce message and sign in (creating the user with the wallet
         linked on first sign-in)."""
-        self._limits.enforce_ip("wallet-sign-in", client)
+        await self._limits.enforce_ip("wallet-sign-in", client)
         canonical, address = wallet_identity(wallet_address, chain)
-        self._limits.enforce("wallet-sign-in:acct", f"{application_id}:{canonical}:{address}")
+        await self._limits.enforce("wallet-sign-in:acct", f"{application_id}:{canonical}:{address}")
         try:
             user, wallet = await self._wallet_user(
                 application_id, canonical, address, signature, message

@@ -745,3 +745,30 @@ balance_entries = sa.Table(
     sa.UniqueConstraint("source_type", "source_id", name="uq_balance_entries_source"),
     sa.Index("ix_balance_entries_app_user", "application_id", "user_id"),
 )
+
+# Origins (``scheme://host[:port]``, the port may be ``*``) an application's e-mailed links
+# may point at, beyond the defaults every application has.
+application_redirect_origins = sa.Table(
+    "application_redirect_origins",
+    metadata,
+    sa.Column(
+        "application_id",
+        sa.String(64),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("origin", sa.String(300), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Fixed-window attempt counters shared by every server process; the subject (an address or
+# an account) is stored only as its SHA-256, and rows past ``expires_at_ms`` are pruned.
+rate_limit_buckets = sa.Table(
+    "rate_limit_buckets",
+    metadata,
+    sa.Column("bucket", sa.String(64), primary_key=True),
+    sa.Column("subject_hash", sa.String(64), primary_key=True),
+    sa.Column("window_start_ms", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("expires_at_ms", sa.BigInteger, nullable=False, index=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)

@@ -1,205 +1,135 @@
-"""The sliding-window rate limiter, driven by an injected clock."""
+"""Rate-limit rules, their fixed windows, and the database limiter (on SQLite and
+PostgreSQL, driven by the server's clock)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
+from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
 
-from spaps_server.security.errors import RateLimitConfigError, RateLimitExceededError
+from spaps_server.context import open_database
+from spaps_server.domain.clock import Clock
+from spaps_server.security.errors import RateLimitConfigError
 from spaps_server.security.ratelimit import (
-    RateLimitDecision,
-    RateLimiter,
     RateLimitRule,
+    RateLimitRules,
+    RateLimitWindow,
     default_auth_rules,
 )
+from spaps_server.services.rate_limits import DatabaseRateLimiter
+from spaps_server.storage.database import Database
+from spaps_server.storage.tables import rate_limit_buckets
+
+from ..conftest import DbTarget
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def limiter(clock: FakeClock) -> RateLimiter:
-    return RateLimiter(
-        {"login:ip": RateLimitRule(3, 60), "login:acct": RateLimitRule(2, 900)},
-        clock=clock,
+def test_rules_by_longest_prefix() -> None:
+    rules = RateLimitRules(
+        {"login": RateLimitRule(9, 60), "login:ip": RateLimitRule(3, 60)},
+        default_rule=RateLimitRule(1, 1),
     )
-
-
-def test_allows_up_to_the_limit_then_denies(limiter: RateLimiter) -> None:
-    decisions = [limiter.hit("login:ip:1.2.3.4") for _ in range(4)]
-    assert [d.allowed for d in decisions] == [True, True, True, False]
-    assert [d.remaining for d in decisions] == [2, 1, 0, 0]
-    assert decisions[0] == RateLimitDecision(True, 0, 3, 2)
-    assert decisions[3].retry_after_seconds == 60
-
-
-def test_keys_are_independent(limiter: RateLimiter) -> None:
-    for _ in range(3):
-        limiter.hit("login:ip:1.2.3.4")
-    assert not limiter.hit("login:ip:1.2.3.4").allowed
-    assert limiter.hit("login:ip:5.6.7.8").allowed
-    assert limiter.hit("login:acct:user@example.com").allowed
-
-
-def test_window_slides(limiter: RateLimiter, clock: FakeClock) -> None:
-    key = "login:ip:1.2.3.4"
-    limiter.hit(key)  # t=1000
-    clock.now = 1020
-    limiter.hit(key)
-    clock.now = 1040
-    limiter.hit(key)
-    clock.now = 1050
-    denied = limiter.hit(key)
-    assert not denied.allowed
-    assert denied.retry_after_seconds == 10  # the t=1000 hit leaves at t=1060
-    clock.now = 1060
-    assert limiter.hit(key).allowed  # exactly one slot freed
-    assert not limiter.hit(key).allowed
-    clock.now = 1080
-    assert limiter.hit(key).allowed
-
-
-def test_denied_hits_do_not_extend_the_lockout(limiter: RateLimiter, clock: FakeClock) -> None:
-    key = "login:acct:user@example.com"
-    limiter.hit(key)
-    limiter.hit(key)
-    for step in range(1, 10):
-        clock.now = 1000 + step * 60
-        assert not limiter.hit(key).allowed
-    clock.now = 1900
-    assert limiter.hit(key).allowed
-
-
-def test_retry_after_rounds_up_and_is_at_least_one(clock: FakeClock) -> None:
-    limiter = RateLimiter({"x": RateLimitRule(1, 1.5)}, clock=clock)
-    limiter.hit("x:k")
-    clock.now += 0.2
-    assert limiter.hit("x:k").retry_after_seconds == 2
-    clock.now += 1.29
-    assert limiter.hit("x:k").retry_after_seconds == 1
-
-
-def test_rule_lookup_uses_the_longest_prefix(clock: FakeClock) -> None:
-    limiter = RateLimiter(
-        {"login": RateLimitRule(5, 60), "login:ip": RateLimitRule(1, 60)},
-        default_rule=RateLimitRule(7, 60),
-        clock=clock,
-    )
-    assert limiter.rule_for("login:ip:::1") == RateLimitRule(1, 60)  # IPv6 colons
-    assert limiter.rule_for("login:acct:a@b.c") == RateLimitRule(5, 60)
-    assert limiter.rule_for("register:ip:1.2.3.4") == RateLimitRule(7, 60)
-
-
-def test_unknown_bucket_without_default_is_a_config_error(limiter: RateLimiter) -> None:
-    with pytest.raises(RateLimitConfigError) as info:
-        limiter.hit("register:ip:1.2.3.4")
-    assert info.value.code is None  # the server's own failure: no wire code
-
-
-@pytest.mark.parametrize(("limit", "window"), [(0, 60), (1, 0), (1, -5)])
-def test_invalid_rules(limit: int, window: float) -> None:
+    assert rules.rule_for("login:ip") == RateLimitRule(3, 60)
+    assert rules.rule_for("login:acct") == RateLimitRule(9, 60)
+    assert rules.rule_for("other:ip") == RateLimitRule(1, 1)
     with pytest.raises(RateLimitConfigError):
-        RateLimitRule(limit, window)
+        RateLimitRules({}).rule_for("login:ip")
 
 
-def test_peek_does_not_count(limiter: RateLimiter) -> None:
-    key = "login:acct:someone"
-    assert limiter.peek(key) == RateLimitDecision(True, 0, 2, 2)
-    limiter.hit(key)
-    limiter.hit(key)
-    assert not limiter.peek(key).allowed
-    assert limiter.peek(key).retry_after_seconds == 900
+def test_invalid_rules_are_refused() -> None:
+    with pytest.raises(RateLimitConfigError):
+        RateLimitRule(0, 60)
+    with pytest.raises(RateLimitConfigError):
+        RateLimitRule(1, 0)
 
 
-def test_enforce_raises_with_retry_after(limiter: RateLimiter) -> None:
-    key = "login:acct:someone"
-    limiter.enforce(key)
-    limiter.enforce(key)
-    with pytest.raises(RateLimitExceededError) as info:
-        limiter.enforce(key)
-    assert info.value.code == "RATE_LIMITED"
-    assert info.value.retry_after_seconds == 900
-    assert "someone" not in str(info.value)
-
-
-def test_reset_and_clear(limiter: RateLimiter) -> None:
-    key = "login:acct:someone"
-    limiter.hit(key)
-    limiter.hit(key)
-    limiter.reset(key)
-    assert limiter.hit(key).allowed
-    limiter.clear()
-    assert limiter.tracked_keys() == 0
-
-
-def test_idle_keys_are_swept(clock: FakeClock) -> None:
-    limiter = RateLimiter({"ip": RateLimitRule(5, 10)}, clock=clock, sweep_threshold=50)
-    for i in range(50):
-        limiter.hit(f"ip:{i}")
-    assert limiter.tracked_keys() == 50
-    clock.now += 11
-    limiter.hit("ip:fresh")  # the 51st key triggers a sweep of the 50 idle ones
-    assert limiter.tracked_keys() == 1
-    # Keys still inside their window survive a sweep.
-    for i in range(60):
-        limiter.hit(f"ip:live{i}")
-    assert limiter.tracked_keys() == 61
+def test_windows_are_aligned_and_retry_after_rounds_up() -> None:
+    rule = RateLimitRule(5, 60)
+    assert rule.window_at(125_000) == RateLimitWindow(120_000, 180_000)
+    assert rule.window_at(180_000) == RateLimitWindow(180_000, 240_000)
+    assert rule.window_at(125_000).retry_after_seconds(125_000) == 55
+    assert rule.window_at(179_999).retry_after_seconds(179_999) == 1
+    assert RateLimitRule(1, 1.5).window_ms == 1500
 
 
 def test_default_auth_rules_cover_the_auth_endpoints() -> None:
     rules = default_auth_rules()
-    limiter = RateLimiter(rules)
+    lookup = RateLimitRules(rules)
     for bucket in ("login", "register", "magic-link", "password-reset", "nonce"):
-        assert limiter.rule_for(f"{bucket}:ip:203.0.113.7") == rules[f"{bucket}:ip"]
+        assert lookup.rule_for(f"{bucket}:ip") == rules[f"{bucket}:ip"]
     for bucket in ("login", "magic-link", "password-reset"):
-        assert limiter.rule_for(f"{bucket}:acct:user@example.com") == rules[f"{bucket}:acct"]
+        assert lookup.rule_for(f"{bucket}:acct") == rules[f"{bucket}:acct"]
+    assert "password-reset-confirm:ip" in rules
     assert rules is not default_auth_rules()
 
 
-def test_threads_never_exceed_the_limit() -> None:
-    limiter = RateLimiter({"k": RateLimitRule(100, 3600)})
-    allowed: list[bool] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(8)
-
-    def worker() -> None:
-        barrier.wait()
-        results = [limiter.hit("k:shared").allowed for _ in range(50)]
-        with lock:
-            allowed.extend(results)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(allowed) == 400
-    assert sum(allowed) == 100
+@pytest.fixture
+async def database(db_target: DbTarget) -> AsyncIterator[Database]:
+    db, _ = await open_database(db_target.config())
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
-async def test_asyncio_tasks_share_one_limiter() -> None:
-    limiter = RateLimiter({"k": RateLimitRule(10, 3600)})
-
-    async def attempt() -> bool:
-        await asyncio.sleep(0)
-        return limiter.hit("k:shared").allowed
-
-    results = await asyncio.gather(*(attempt() for _ in range(30)))
-    assert sum(results) == 10
+def _limiter(db: Database, clock: Clock, limit: int = 3) -> DatabaseRateLimiter:
+    # Windows are aligned to the epoch: start each test just after a window opens, so that its
+    # hits (well under a minute) all fall in one window.
+    clock.advance(seconds=60 - clock.timestamp() % 60 + 0.5)
+    return DatabaseRateLimiter(db, RateLimitRules({"login:acct": RateLimitRule(limit, 60)}), clock)
 
 
-def test_repr_lists_buckets_only(limiter: RateLimiter) -> None:
-    limiter.hit("login:acct:secret-user@example.com")
-    assert "secret-user" not in repr(limiter)
+async def test_limit_then_refusal_until_the_window_ends(database: Database) -> None:
+    clock = Clock()
+    limiter = _limiter(database, clock)
+    decisions = [await limiter.hit("login:acct", "ann") for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert [d.remaining for d in decisions] == [2, 1, 0, 0]
+    assert 1 <= decisions[3].retry_after_seconds <= 60
+    assert (await limiter.peek("login:acct", "ann")).allowed is False
+    assert (await limiter.hit("login:acct", "bob")).allowed  # subjects are independent
+    clock.advance(seconds=60)
+    assert (await limiter.peek("login:acct", "ann")).allowed
+    assert (await limiter.hit("login:acct", "ann")).allowed
+
+
+async def test_reset_forgets_a_subject(database: Database) -> None:
+    limiter = _limiter(database, Clock(), limit=1)
+    await limiter.hit("login:acct", "ann")
+    assert not (await limiter.hit("login:acct", "ann")).allowed
+    await limiter.reset("login:acct", "ann")
+    assert (await limiter.hit("login:acct", "ann")).allowed
+
+
+async def test_concurrent_hits_never_exceed_the_limit(database: Database) -> None:
+    limiter = _limiter(database, Clock(), limit=10)
+    results = await asyncio.gather(*(limiter.hit("login:acct", "shared") for _ in range(60)))
+    assert sum(d.allowed for d in results) == 10
+
+
+async def test_two_limiters_on_one_database_share_the_count(database: Database) -> None:
+    clock = Clock()
+    first = _limiter(database, clock, limit=4)
+    second = DatabaseRateLimiter(
+        database, RateLimitRules({"login:acct": RateLimitRule(4, 60)}), clock
+    )
+    allowed = [
+        (await (first if i % 2 else second).hit("login:acct", "x")).allowed for i in range(8)
+    ]
+    assert sum(allowed) == 4
+
+
+async def test_subjects_are_stored_hashed_and_ended_windows_pruned(database: Database) -> None:
+    clock = Clock()
+    limiter = _limiter(database, clock)
+    await limiter.hit("login:acct", "secret-user@example.com")
+    async with database.read() as conn:
+        rows = (await conn.execute(sa.select(rate_limit_buckets))).all()
+    assert len(rows) == 1
+    assert "secret-user" not in repr(rows) and "secret-user" not in repr(limiter)
+    clock.advance(seconds=120)
+    await limiter.hit("login:acct", "fresh")  # the first hit after a minute prunes
+    async with database.read() as conn:
+        subjects = (await conn.execute(sa.select(rate_limit_buckets.c.subject_hash))).all()
+    assert len(subjects) == 1 and subjects[0][0] != rows[0]._mapping["subject_hash"]

@@ -588,11 +588,16 @@ class CheckoutService:
         password: str | None,
         send_magic_link: bool | None,
         client: ClientInfo,
+        redirect_url: str | None = None,
     ) -> ConversionResult:
         """Link a paid guest checkout (its charge and subscription) to the account of
         ``email``, creating the account with ``password`` or for a magic link if there is
-        none. ``email`` must be the checkout's. 400 ``CHECKOUT_NOT_PAID`` before payment."""
+        none. ``email`` must be the checkout's. 400 ``CHECKOUT_NOT_PAID`` before payment.
+        The magic link goes to ``redirect_url`` when given; an origin the application does
+        not allow is 400 ``INVALID_REDIRECT_URL`` before anything is linked or sent."""
         address = normalize_email(email)
+        if send_magic_link and redirect_url:
+            await self._links.check_redirect_url(application_id, redirect_url)
         created = False
         async with self._db.begin() as conn:
             session = await self.repository.get(
@@ -637,7 +642,9 @@ class CheckoutService:
                 )
         sent = False
         if send_magic_link:
-            await self._links.send_magic_link(application_id, email=address, client=client)
+            await self._links.send_magic_link(
+                application_id, email=address, client=client, redirect_url=redirect_url
+            )
             sent = True
         message = (
             "Account created and checkout linked"

@@ -33,6 +33,7 @@ from . import (
     v0006_usage_messages,
     v0007_webhooks,
     v0008_crypto_wallet,
+    v0009_auth_security,
 )
 
 __all__ = [
@@ -73,6 +74,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "usage_messages", v0006_usage_messages.upgrade),
     Migration(7, "webhooks", v0007_webhooks.upgrade),
     Migration(8, "crypto_wallet", v0008_crypto_wallet.upgrade),
+    Migration(9, "auth_security", v0009_auth_security.upgrade),
 )
 
 # The runner's own view of its bookkeeping table, independent of storage.tables.
