@@ -318,6 +318,7 @@ def test_request_bodies_are_validated(env: Env):
     assert_error(post({"email": "bad"}), 400, "INVALID_EMAIL")
     assert_error(post({"email": "a@example.com", "tier": ""}), 400, "INVALID_TIER")
     assert_error(post({"email": "a@example.com", "tier": "x" * 65}), 400, "INVALID_TIER")
+    assert_error(post({"email": "a@example.com", "tier": "gold\n"}), 400, "INVALID_TIER")
     assert_error(
         post({"email": "a@example.com", "bypass_payment": "maybe"}), 400, "VALIDATION_ERROR"
     )

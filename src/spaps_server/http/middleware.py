@@ -174,7 +174,7 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         incoming = _header(scope, b"x-request-id")
         text = incoming.decode("latin-1") if incoming else ""
-        request_id = text if _REQUEST_ID.match(text) else new_request_id()
+        request_id = text if _REQUEST_ID.fullmatch(text) else new_request_id()
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         status_holder = {"status": 500, "started": False}

@@ -180,7 +180,7 @@ class ApplicationService:
         """Create an application with a fresh API key; return both (the key is shown once
         and only its hash is kept)."""
         name = name.strip()
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise InvalidError(
                 "Application names are 1-100 characters: letters, digits, space, '.', '_', '-'",
                 code=ErrorCode.INVALID_APPLICATION_NAME,

@@ -50,7 +50,7 @@ def _host_and_port(netloc: str, *, wildcard: bool) -> tuple[str, int | None]:
         host, sep, port_text_raw = netloc.partition(":")
         port_text = port_text_raw if sep else None
     host = host.lower()
-    if not _HOST.match(host):
+    if not _HOST.fullmatch(host):
         raise _invalid("Malformed host in redirect URL")
     if port_text is None:
         return host, None

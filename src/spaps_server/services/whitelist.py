@@ -28,12 +28,12 @@ from .metrics import MetricsRegistry
 
 DEFAULT_TIER = "premium"
 MAX_PAGE_SIZE = 1000
-_TIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_TIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def validate_tier(tier: object) -> str:
     """``tier`` if it is a short name of letters, digits, ``_``, ``.`` or ``-``."""
-    if not isinstance(tier, str) or not _TIER.match(tier):
+    if not isinstance(tier, str) or not _TIER.fullmatch(tier):
         raise InvalidError(
             "A tier is 1-64 characters: letters, digits, '_', '.', '-'", code=ErrorCode.INVALID_TIER
         )

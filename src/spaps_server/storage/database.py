@@ -146,7 +146,7 @@ class Database:
             schema = schema or (url_schema if isinstance(url_schema, str) else url_schema[0])
             parsed = parsed.difference_update_query(["schema"])
         self.url = parsed
-        if schema is not None and not _SCHEMA_NAME.match(schema):
+        if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
             raise DatabaseConfigError(f"invalid schema name {schema!r}")
         self.schema = schema
         self.engine: AsyncEngine = self._create_engine(echo)

@@ -118,10 +118,10 @@ def check_card(
     be ``None`` (the scripted pay route does not need them); given, they must be valid.
     Raises ``InvalidError`` (``INVALID_CARD``) for a malformed card."""
     digits = normalize_card_number(number)
-    if not _DIGITS.match(digits) or not _luhn_ok(digits):
+    if not _DIGITS.fullmatch(digits) or not _luhn_ok(digits):
         raise InvalidError("Your card number is invalid.", code=ErrorCode.INVALID_CARD)
     if expiry is not None:
-        match = _EXPIRY.match(expiry)
+        match = _EXPIRY.fullmatch(expiry)
         if match is None or not 1 <= int(match.group(1)) <= 12:
             raise InvalidError(
                 "Your card's expiration date is invalid (use MM / YY).",
@@ -133,7 +133,7 @@ def check_card(
             raise InvalidError(
                 "Your card's expiration date is in the past.", code=ErrorCode.INVALID_CARD
             )
-    if cvc is not None and not _CVC.match(cvc.strip()):
+    if cvc is not None and not _CVC.fullmatch(cvc.strip()):
         raise InvalidError("Your card's security code is invalid.", code=ErrorCode.INVALID_CARD)
     outcome, decline = TEST_CARDS.get(digits, (CardOutcome.DECLINE, _LIVE_CARD))
     return CardCheck(brand=_brand(digits), last4=digits[-4:], outcome=outcome, decline=decline)

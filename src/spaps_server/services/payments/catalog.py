@@ -37,7 +37,7 @@ def _invalid(message: str) -> InvalidError:
 def _optional_id(value: Any, prefix: str, what: str) -> str:
     if value is None:
         return new_id(prefix)
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise _invalid(f"{what} id must be 3-64 letters, digits or '_'")
     return value
 
@@ -67,7 +67,7 @@ def parse_price(
     ):
         raise _invalid("unit_amount must be a whole number of minor units (e.g. cents), >= 0")
     currency = raw.get("currency", "usd")
-    if not isinstance(currency, str) or not _CURRENCY.match(currency.lower()):
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency.lower()):
         raise _invalid("currency must be a three-letter ISO code such as 'usd'")
     interval = raw.get("interval")
     declared = raw.get("type")
