@@ -180,6 +180,13 @@ def test_serve_on_postgresql(workers: str) -> None:
                 assert http.get("/_dev/mailbox/messages").status_code == 404
                 assert http.get("/_dev/usage").status_code == 404
                 assert http.get("/_dev/webhooks").status_code == 404
+                # The public pages never show the deployment's API key, nor link to the
+                # developer pages it does not serve.
+                for path in ("/", "/docs", "/docs/reference", "/openapi.json"):
+                    shown = http.get(path)
+                    assert shown.status_code == 200, (path, shown.status_code)
+                    assert API_KEY not in shown.text, path
+                    assert 'href="/_dev' not in shown.text, path
                 login = http.post(
                     "/api/auth/login",
                     json={"email": "user@example.com", "password": "Secret123!"},

@@ -47,6 +47,13 @@ iframe { width:100%; min-height:320px; border:1px solid var(--line); border-radi
 """
 
 _NAV = (("/docs", "API reference"), ("/_dev/", "Dev pages"), ("/_dev/mailbox", "Mailbox"))
+# Without the developer pages (``spaps serve``) the header links only what is served.
+_PUBLIC_NAV = (("/docs", "API reference"),)
+
+
+def site_nav(dev_pages: bool) -> tuple[tuple[str, str], ...]:
+    """The header links of a page served whether or not the developer pages are mounted."""
+    return _NAV if dev_pages else _PUBLIC_NAV
 
 
 def esc(value: object) -> str:
@@ -189,8 +196,8 @@ def _operation(method: str, path: str, op: Mapping[str, Any], secured: bool) -> 
     return "".join(parts)
 
 
-def render_api_reference(spec: Mapping[str, Any]) -> str:
-    """The whole ``/docs`` page from an OpenAPI document."""
+def render_api_reference(spec: Mapping[str, Any], *, nav: Iterable[tuple[str, str]] = _NAV) -> str:
+    """The whole ``/docs/reference`` page from an OpenAPI document."""
     info = spec.get("info") or {}
     paths: Mapping[str, Any] = spec.get("paths") or {}
     groups: dict[str, list[tuple[str, str, Mapping[str, Any]]]] = {}
@@ -228,4 +235,4 @@ def render_api_reference(spec: Mapping[str, Any]) -> str:
         f"{''.join(sections)}"
         f"<h2 id='schemas'>Schemas</h2>{schema_html}"
     )
-    return page(f"{info.get('title', 'API')} reference", body)
+    return page(f"{info.get('title', 'API')} reference", body, nav=nav)

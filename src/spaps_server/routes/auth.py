@@ -14,10 +14,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..config import ServerConfig
 from ..domain.errors import DomainError
 from ..http.deps import Ctx, CurrentApplication, CurrentPrincipal
 from ..http.envelopes import Envelope, EnvelopeJSONResponse, respond
-from ..http.pages import esc, page
+from ..http.pages import esc, page, site_nav
 from ..schemas.auth import (
     LinkSent,
     MagicLinkEnvelope,
@@ -271,7 +272,9 @@ async def confirm_password_reset(
 TokenQuery = Annotated[str, Query(min_length=1, max_length=4096)]
 
 
-def _token_page(title: str, intro: str, token: str, snippet: str) -> HTMLResponse:
+def _token_page(
+    config: ServerConfig, title: str, intro: str, token: str, snippet: str
+) -> HTMLResponse:
     body = (
         f"<h1>{esc(title)}</h1><p>{esc(intro)}</p>"
         f"<h2>Token</h2><pre id='token'>{esc(token)}</pre>"
@@ -279,16 +282,17 @@ def _token_page(title: str, intro: str, token: str, snippet: str) -> HTMLRespons
         "<p class='muted'>The token works once. Treat it like a password.</p>"
     )
     return HTMLResponse(
-        page(f"SPAPS local: {title}", body),
+        page(f"SPAPS: {title}", body, nav=site_nav(config.dev_pages)),
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 
 
 @pages_router.get("/auth/magic-link", response_class=HTMLResponse, summary="Magic-link page")
-async def magic_link_page(token: TokenQuery) -> HTMLResponse:
+async def magic_link_page(ctx: Ctx, token: TokenQuery) -> HTMLResponse:
     """Shows the sign-in token from the e-mail and how to exchange it (the page itself does
     not spend it, so link scanners cannot burn it)."""
     return _token_page(
+        ctx.config,
         "Sign in with this link",
         "Exchange this token for a session in your application:",
         token,
@@ -299,9 +303,10 @@ async def magic_link_page(token: TokenQuery) -> HTMLResponse:
 @pages_router.get(
     "/auth/reset-password", response_class=HTMLResponse, summary="Password-reset page"
 )
-async def reset_password_page(token: TokenQuery) -> HTMLResponse:
+async def reset_password_page(ctx: Ctx, token: TokenQuery) -> HTMLResponse:
     """Shows the reset token from the e-mail and how to use it."""
     return _token_page(
+        ctx.config,
         "Reset your password",
         "Choose a new password with this token:",
         token,
@@ -318,6 +323,11 @@ async def confirm_email_page(ctx: Ctx, token: TokenQuery) -> HTMLResponse:
         address = await ctx.links.confirm_email(token)
     except DomainError as exc:
         body = f"<h1>Link not valid</h1><p>{esc(exc.message)}</p>"
-        return HTMLResponse(page("SPAPS local: e-mail confirmation", body), status_code=400)
+        return HTMLResponse(
+            page("SPAPS: e-mail confirmation", body, nav=site_nav(ctx.config.dev_pages)),
+            status_code=400,
+        )
     body = f"<h1>E-mail confirmed</h1><p><code>{esc(address)}</code> can now sign in.</p>"
-    return HTMLResponse(page("SPAPS local: e-mail confirmation", body))
+    return HTMLResponse(
+        page("SPAPS: e-mail confirmation", body, nav=site_nav(ctx.config.dev_pages))
+    )

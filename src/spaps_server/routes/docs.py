@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ..domain.errors import NotFoundError
-from ..http.pages import esc, render_api_reference
+from ..http.pages import esc, render_api_reference, site_nav
 
 router = APIRouter(tags=["developer pages"])
 
@@ -34,7 +34,11 @@ def _asset(name: str) -> Path | None:
     return None
 
 
-def _swagger_page(api_key: str) -> str:
+def _swagger_page(api_key: str | None) -> str:
+    """Swagger UI, pre-authorised with ``api_key`` when given (the development key only:
+    a deployment's key is a secret and never goes into a page)."""
+    authorise = f' data-api-key="{esc(api_key)}"' if api_key else ""
+    dev_link = ' · <a href="/_dev/">Developer pages</a>' if api_key else ""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -44,9 +48,9 @@ def _swagger_page(api_key: str) -> str:
         '<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head><body>'
         '<p style="font:14px system-ui,sans-serif;margin:12px 20px">'
         '<a href="/">SPAPS local</a> · <a href="/docs/reference">Reference without '
-        'JavaScript</a> · <a href="/openapi.json">/openapi.json</a> · '
-        '<a href="/_dev/">Developer pages</a></p>'
-        f'<div id="swagger-ui" data-openapi-url="/openapi.json" data-api-key="{esc(api_key)}">'
+        'JavaScript</a> · <a href="/openapi.json">/openapi.json</a>'
+        f"{dev_link}</p>"
+        f'<div id="swagger-ui" data-openapi-url="/openapi.json"{authorise}>'
         "<noscript>The interactive reference needs JavaScript; "
         '<a href="/docs/reference">the reference without JavaScript</a> lists every '
         "route.</noscript></div>"
@@ -60,7 +64,8 @@ def _swagger_page(api_key: str) -> str:
 async def api_reference(request: Request) -> HTMLResponse:
     """Swagger UI over ``/openapi.json``: authorise with the API key or a bearer token and
     send requests to this server from the page."""
-    return HTMLResponse(_swagger_page(request.app.state.config.default_api_key))
+    config = request.app.state.config
+    return HTMLResponse(_swagger_page(config.default_api_key if config.dev_pages else None))
 
 
 @router.get("/docs/", include_in_schema=False, response_class=HTMLResponse)
@@ -75,7 +80,8 @@ async def api_reference_static(request: Request) -> HTMLResponse:
     # The schema is fixed once the app is built, so render it once.
     rendered: str | None = getattr(request.app.state, "docs_html", None)
     if rendered is None:
-        rendered = render_api_reference(request.app.openapi())
+        nav = site_nav(request.app.state.config.dev_pages)
+        rendered = render_api_reference(request.app.openapi(), nav=nav)
         request.app.state.docs_html = rendered
     return HTMLResponse(rendered)
 

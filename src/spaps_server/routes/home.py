@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from ..http.deps import Ctx
-from ..http.pages import esc, page
+from ..http.pages import esc, page, site_nav
 
 router = APIRouter(tags=["developer pages"])
 
@@ -65,10 +65,29 @@ def _rows(links: list[PageLink]) -> str:
     )
 
 
+def _deployment_page(base_url: str) -> str:
+    snippet = (
+        "import os\n\nfrom spaps_client import SpapsClient\n\n"
+        f'spaps = SpapsClient(base_url="{base_url}", api_key=os.environ["SPAPS_API_KEY"])'
+    )
+    body = (
+        "<h1>SPAPS server</h1>"
+        f"<p>The SPAPS API at <code>{esc(base_url)}</code>. Every call under "
+        "<code>/api</code> needs the application's API key (header <code>X-API-Key</code>).</p>"
+        f"<h2>API</h2><table>{_rows(list(_FIXED_LINKS))}</table>"
+        f"<h2>Health and metrics</h2><table>{_rows(list(_HEALTH_LINKS))}</table>"
+        f"<h2>From Python</h2><pre>{esc(snippet)}</pre>"
+    )
+    return page("SPAPS server", body, nav=site_nav(False))
+
+
 @router.get("/", summary="Landing page", response_class=HTMLResponse)
 async def landing_page(request: Request, ctx: Ctx) -> HTMLResponse:
-    """What this server is, where its pages are, and how to call it."""
+    """What this server is, where its pages are, and how to call it. Without the developer
+    pages (``spaps serve``) it shows neither the API key nor any seeded account."""
     config = ctx.config
+    if not config.dev_pages:
+        return HTMLResponse(_deployment_page(config.base_url))
     accounts = "".join(
         f"<tr><td><code>{esc(a.email)}</code></td><td><code>{esc(a.password or '')}</code></td>"
         f"<td>{esc(a.role)}</td></tr>"
