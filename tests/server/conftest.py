@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import secrets
 import selectors
@@ -128,6 +129,20 @@ class LiveServer:
     app: Any
 
 
+class _RecordingHandler(logging.Handler):
+    """Keeps the formatted records (with tracebacks) of the logger it is added to."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(logging.Formatter().format(record))
+
+    def text(self) -> str:
+        return "\n".join(self.records) or "(nothing logged)"
+
+
 @contextlib.contextmanager
 def live_server(
     config: ServerConfig, *, extra_routers: Sequence[APIRouter] = ()
@@ -141,13 +156,23 @@ def live_server(
     port = sock.getsockname()[1]
     app = create_app(config.with_port(port), extra_routers=extra_routers)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    # uvicorn reports a failed start-up (the app's lifespan raising) only through its logger.
+    startup_errors = _RecordingHandler()
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addHandler(startup_errors)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+    # Generous: migrating a fresh PostgreSQL schema on a loaded 2-core machine takes a while.
+    deadline = time.monotonic() + 90
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"uvicorn did not start:\n{startup_errors.text()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start within 90 s")
+            time.sleep(0.01)
+    finally:
+        uvicorn_log.removeHandler(startup_errors)
     try:
         yield LiveServer(f"http://127.0.0.1:{port}", app)
     finally:
