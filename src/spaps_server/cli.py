@@ -29,6 +29,8 @@ _EXTRA_MODULES = frozenset(
         "cryptography",
         "h11",
         "greenlet",
+        "alembic",
+        "mako",
     }
 )
 

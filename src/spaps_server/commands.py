@@ -52,7 +52,7 @@ from .storage.database import (
     normalize_database_url,
     redact_database_url,
 )
-from .storage.migrations import MIGRATIONS, MigrationError, applied_versions
+from .storage.migrations import PACKAGED_SCRIPTS, MigrationError, SchemaVersion, schema_version
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -429,9 +429,13 @@ def run_serve(args: argparse.Namespace) -> int:
 async def _db(args: argparse.Namespace) -> int:
     config = _config_from(args)
     action = args.db_command
-    head = MIGRATIONS[-1].version
+    try:
+        migrations = PACKAGED_SCRIPTS.migrations
+    except MigrationError as exc:
+        return _fail("db", str(exc))
+    head = migrations[-1].version
     if action == "history":
-        rows = [{"version": m.version, "name": m.name} for m in MIGRATIONS]
+        rows = [{"version": m.version, "name": m.name} for m in migrations]
         if args.json:
             print(json.dumps({"migrations": rows, "head": head}))
         else:
@@ -452,20 +456,30 @@ async def _db(args: argparse.Namespace) -> int:
             return _fail("db", str(exc))
     try:
         missing_file = db.sqlite_path is not None and not db.sqlite_path.exists()
-        versions = [] if missing_file else await applied_versions(db)
+        state = SchemaVersion(0, adopted=True) if missing_file else await schema_version(db)
+    except MigrationError as exc:
+        return _fail("db", str(exc))
     except Exception as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return _fail("db", f"cannot read the schema version: {reason}")
     finally:
         await db.dispose()
-    current = versions[-1] if versions else 0
+    current = state.version
     if args.json:
-        print(json.dumps({"current": current, "head": head, "applied": applied}))
+        record: dict[str, Any] = {"current": current, "head": head, "applied": applied}
+        if not state.adopted:
+            record["legacy"] = True
+        print(json.dumps(record))
     elif action == "upgrade":
         print(f"applied {applied}" if applied else f"already at the latest schema ({head:04d})")
     else:
-        state = "latest" if current == head else f"behind {head:04d}: run spaps db upgrade"
-        print(f"{current:04d} ({state})")
+        if not state.adopted:
+            state_text = "made by an older spaps: run spaps db upgrade"
+        elif current == head:
+            state_text = "latest"
+        else:
+            state_text = f"behind {head:04d}: run spaps db upgrade"
+        print(f"{current:04d} ({state_text})")
     return EXIT_OK
 
 

@@ -104,6 +104,9 @@ def configure_logging(level_name: str, *, json_logs: bool = False) -> None:
     logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
     if level > logging.DEBUG:
         logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+        # One line per revision is logged by the storage layer itself ("applied schema
+        # migrations"); Alembic's own account of each step is for debugging.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class _Server(uvicorn.Server):

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from spaps_server.storage.migrations import MIGRATIONS
+from spaps_server.storage.migrations import PACKAGED_SCRIPTS
 
 from .conftest import DEFAULT_KEY, SpapsProcess, pg_schema, spaps_command, start_spaps_local
 
@@ -146,12 +146,13 @@ def test_usage_errors_exit_2():
     assert run_spaps("apps").returncode == 2
 
 
-def test_without_the_server_extra_it_names_the_extra():
+@pytest.mark.parametrize("missing", ["{'fastapi', 'uvicorn', 'sqlalchemy'}", "{'alembic'}"])
+def test_without_the_server_extra_it_names_the_extra(missing: str):
     blocker = (
         "import sys, importlib.abc\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in {'fastapi', 'uvicorn', 'sqlalchemy'}:\n"
+        f"        if name.split('.')[0] in {missing}:\n"
         "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
         "        return None\n"
         "sys.meta_path.insert(0, Block())\n"
@@ -231,7 +232,9 @@ def test_reset_wipes_the_database_but_keeps_secrets(tmp_path: Path):
     reset = start_spaps_local("--data-dir", str(data), "--reset")
     try:
         assert reset.record["application"]["id"] != app_id
-        assert reset.record["applied_migrations"] == [m.version for m in MIGRATIONS]
+        assert reset.record["applied_migrations"] == [
+            m.version for m in PACKAGED_SCRIPTS.migrations
+        ]
         with httpx.Client(base_url=reset.url) as http:
             assert http.get("/health/ready").json()["ready"] is True
     finally:

@@ -1,4 +1,5 @@
-"""Migrations and repositories, on SQLite and PostgreSQL alike."""
+"""Repositories and opening storage, on SQLite and PostgreSQL alike (migrations have
+``test_server_migrations.py``)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,7 @@ from spaps_server.context import open_context, open_database
 from spaps_server.domain.errors import ConflictError, ForbiddenError, UnauthorizedError
 from spaps_server.services.applications import ApplicationService, hash_api_key
 from spaps_server.services.metrics import MetricsRegistry
-from spaps_server.storage import (
-    MIGRATIONS,
-    ApplicationsRepository,
-    Database,
-    MailboxRepository,
-    Migration,
-    MigrationError,
-    metadata,
-    migrate,
-)
-from spaps_server.storage.migrations import add_column, applied_versions
+from spaps_server.storage import PACKAGED_SCRIPTS, Database, MailboxRepository, migrate
 from spaps_server.storage.types import utcnow
 
 from .conftest import DEFAULT_KEY, DbTarget
@@ -43,87 +34,6 @@ async def _columns(db: Database) -> dict[str, dict[str, bool]]:
 
     async with db.read() as conn:
         return await conn.run_sync(inspect)
-
-
-async def test_migrations_on_an_empty_database_create_the_current_schema(db_target: DbTarget):
-    db = _db(db_target)
-    try:
-        assert await applied_versions(db) == []
-        applied = await migrate(db)
-        assert applied == [m.version for m in MIGRATIONS]
-        assert await applied_versions(db) == applied
-        columns = await _columns(db)
-        # The migrated schema is exactly what storage/tables.py declares.
-        for table in metadata.sorted_tables:
-            assert table.name in columns, table.name
-            expected = {c.name: bool(c.nullable) for c in table.columns}
-            assert columns[table.name] == expected, table.name
-    finally:
-        await db.dispose()
-
-
-async def test_migrations_on_an_existing_database_apply_only_what_is_new(db_target: DbTarget):
-    db = _db(db_target)
-    try:
-        assert await migrate(db) == [m.version for m in MIGRATIONS]
-        repo = ApplicationsRepository(db)
-        service = ApplicationService(db, MetricsRegistry())
-        app, _key = await service.create("kept")
-        assert await migrate(db) == []  # idempotent
-
-        def upgrade(conn: sa.Connection) -> None:
-            add_column(conn, "applications", sa.Column("homepage", sa.String(200)))
-
-        extended = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "homepage", upgrade))
-        assert await migrate(db, extended) == [len(MIGRATIONS) + 1]
-        assert "homepage" in (await _columns(db))["applications"]
-        assert await repo.get(app.id) == app  # existing rows survive
-        assert await migrate(db, extended) == []
-    finally:
-        await db.dispose()
-
-
-async def test_a_database_newer_than_the_server_is_refused(db_target: DbTarget):
-    db = _db(db_target)
-    try:
-        extended = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "future", lambda conn: None))
-        await migrate(db, extended)
-        with pytest.raises(MigrationError, match="newer than this server"):
-            await migrate(db)
-    finally:
-        await db.dispose()
-
-
-async def test_renamed_or_gapped_migrations_are_refused(db_target: DbTarget):
-    db = _db(db_target)
-    try:
-        await migrate(db)
-        renamed = (Migration(1, "something-else", MIGRATIONS[0].upgrade), *MIGRATIONS[1:])
-        with pytest.raises(MigrationError, match="was applied as"):
-            await migrate(db, renamed)
-        with pytest.raises(MigrationError, match="contiguous"):
-            await migrate(
-                db, (*MIGRATIONS, Migration(len(MIGRATIONS) + 2, "gap", lambda conn: None))
-            )
-    finally:
-        await db.dispose()
-
-
-async def test_a_failing_migration_leaves_no_trace(db_target: DbTarget):
-    db = _db(db_target)
-    try:
-        await migrate(db)
-
-        def broken(conn: sa.Connection) -> None:
-            add_column(conn, "applications", sa.Column("half_done", sa.Integer))
-            raise RuntimeError("boom")
-
-        with pytest.raises(RuntimeError, match="boom"):
-            await migrate(db, (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "broken", broken)))
-        assert await applied_versions(db) == [m.version for m in MIGRATIONS]
-        assert "half_done" not in (await _columns(db))["applications"]
-    finally:
-        await db.dispose()
 
 
 async def test_applications_keys_are_hashed_and_resolve_to_their_application(
@@ -224,7 +134,7 @@ async def test_reset_starts_from_an_empty_database_and_keeps_secrets(db_target: 
         with pytest.raises(UnauthorizedError):
             await ctx.applications.authenticate(extra_key)
         assert (await ctx.applications.authenticate(DEFAULT_KEY)).is_default
-        assert ctx.applied_migrations == [m.version for m in MIGRATIONS]
+        assert ctx.applied_migrations == [m.version for m in PACKAGED_SCRIPTS.migrations]
         assert ctx.config.secrets.token_signing_key_pem == key_pem
     finally:
         await ctx.close()

@@ -1,16 +1,23 @@
-"""Storage: SQLAlchemy Core tables, versioned migrations and the repositories, on SQLite and
-PostgreSQL alike. Queries are built with Core expressions (always parameterised)."""
+"""Storage: SQLAlchemy Core tables, versioned migrations (Alembic) and the repositories, on
+SQLite and PostgreSQL alike. Queries are built with Core expressions (always parameterised)."""
 
 from __future__ import annotations
 
 from .applications import ApplicationsRepository
 from .database import Database, DatabaseConfigError, DatabaseKind, normalize_database_url
 from .mailbox import MailboxRepository
-from .migrations import MIGRATIONS, Migration, MigrationError, migrate, reset_database
+from .migrations import (
+    PACKAGED_SCRIPTS,
+    Migration,
+    MigrationError,
+    MigrationScripts,
+    migrate,
+    reset_database,
+)
 from .tables import metadata
 
 __all__ = [
-    "MIGRATIONS",
+    "PACKAGED_SCRIPTS",
     "ApplicationsRepository",
     "Database",
     "DatabaseConfigError",
@@ -18,6 +25,7 @@ __all__ = [
     "MailboxRepository",
     "Migration",
     "MigrationError",
+    "MigrationScripts",
     "metadata",
     "migrate",
     "normalize_database_url",

@@ -1,8 +1,8 @@
 """The current schema as SQLAlchemy Core tables, used by the repositories for queries.
 
-The DDL that creates these tables lives in versioned migrations
-(``spaps_server.storage.migrations``); a test checks that the migrated database matches this
-module, so a change here needs a migration in the same commit.
+The DDL that creates these tables lives in the Alembic revisions of
+``spaps_server.storage.migrations``; a test compares the migrated database with this module
+(Alembic's ``compare_metadata``), so a change here needs a revision in the same commit.
 """
 
 from __future__ import annotations
@@ -12,14 +12,6 @@ import sqlalchemy as sa
 from .types import UTCDateTime
 
 metadata = sa.MetaData()
-
-schema_migrations = sa.Table(
-    "schema_migrations",
-    metadata,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("applied_at", UTCDateTime, nullable=False),
-)
 
 applications = sa.Table(
     "applications",

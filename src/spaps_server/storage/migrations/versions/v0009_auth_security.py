@@ -1,16 +1,21 @@
-"""Version 9: per-application redirect origins for e-mailed links, and rate-limit buckets
+"""Per-application redirect origins for e-mailed links, and rate-limit buckets
 shared by every server process on one database."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
-from ..types import UTCDateTime
+from spaps_server.storage.types import UTCDateTime
+
+revision = "0009"
+down_revision: str | None = "0008"
 
 
-def upgrade(conn: sa.Connection) -> None:
+def upgrade() -> None:
     """Create ``application_redirect_origins`` and ``rate_limit_buckets`` (snapshot
     definitions, independent of tables.py)."""
+    conn = op.get_bind()
     md = sa.MetaData()
     # Only the referenced key of ``applications`` (created by version 1), for the foreign key.
     sa.Table("applications", md, sa.Column("id", sa.String(64), primary_key=True))

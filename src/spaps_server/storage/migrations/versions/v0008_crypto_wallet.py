@@ -1,11 +1,15 @@
-"""Version 8: crypto invoices and their payments, reconciliation jobs, wallet deposits,
+"""Crypto invoices and their payments, reconciliation jobs, wallet deposits,
 payment intents, payment methods and the balance ledger."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
-from ..types import UTCDateTime
+from spaps_server.storage.types import UTCDateTime
+
+revision = "0008"
+down_revision: str | None = "0007"
 
 
 def _app_fk() -> sa.Column[str]:
@@ -17,8 +21,9 @@ def _app_fk() -> sa.Column[str]:
     )
 
 
-def upgrade(conn: sa.Connection) -> None:
+def upgrade() -> None:
     """Create the tables (snapshot definitions, independent of tables.py)."""
+    conn = op.get_bind()
     md = sa.MetaData()
     # Only the referenced key of ``applications`` (created by version 1), for the foreign keys.
     sa.Table("applications", md, sa.Column("id", sa.String(64), primary_key=True))

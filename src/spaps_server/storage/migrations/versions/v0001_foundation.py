@@ -1,14 +1,19 @@
-"""Version 1: applications, their API keys, and the mail outbox."""
+"""Applications, their API keys, and the mail outbox."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
-from ..types import UTCDateTime
+from spaps_server.storage.types import UTCDateTime
+
+revision = "0001"
+down_revision: str | None = None
 
 
-def upgrade(conn: sa.Connection) -> None:
+def upgrade() -> None:
     """Create the foundation tables (snapshot definitions, independent of tables.py)."""
+    conn = op.get_bind()
     md = sa.MetaData()
     sa.Table(
         "applications",

@@ -1,14 +1,19 @@
-"""Version 7: webhook secrets, endpoints, events (the outbox), deliveries and attempts."""
+"""Webhook secrets, endpoints, events (the outbox), deliveries and attempts."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
-from ..types import UTCDateTime
+from spaps_server.storage.types import UTCDateTime
+
+revision = "0007"
+down_revision: str | None = "0006"
 
 
-def upgrade(conn: sa.Connection) -> None:
+def upgrade() -> None:
     """Create the webhook tables (snapshot definitions, independent of tables.py)."""
+    conn = op.get_bind()
     md = sa.MetaData()
     # Only the referenced key of ``applications`` (created by version 1), for the foreign keys.
     sa.Table("applications", md, sa.Column("id", sa.String(64), primary_key=True))

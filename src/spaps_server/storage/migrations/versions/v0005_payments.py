@@ -1,11 +1,15 @@
-"""Version 5: the payments simulator's tables (customers, products, prices, checkout
+"""The payments simulator's tables (customers, products, prices, checkout
 sessions, subscriptions, charges). Snapshot definitions, independent of tables.py."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
-from ..types import UTCDateTime
+from spaps_server.storage.types import UTCDateTime
+
+revision = "0005"
+down_revision: str | None = "0004"
 
 
 def _app_fk() -> sa.Column[str]:
@@ -18,8 +22,9 @@ def _app_fk() -> sa.Column[str]:
     )
 
 
-def upgrade(conn: sa.Connection) -> None:
+def upgrade() -> None:
     """Create the payments tables."""
+    conn = op.get_bind()
     metadata = sa.MetaData()
     # Only the referenced keys of tables created by earlier versions, for the foreign keys.
     sa.Table("applications", metadata, sa.Column("id", sa.String(64), primary_key=True))

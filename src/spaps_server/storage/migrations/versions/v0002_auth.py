@@ -1,11 +1,15 @@
-"""Version 2: users, their wallets, sessions, refresh tokens, one-time tokens (magic links,
+"""Users, their wallets, sessions, refresh tokens, one-time tokens (magic links,
 password resets, e-mail confirmations) and wallet sign-in nonces."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
-from ..types import UTCDateTime
+from spaps_server.storage.types import UTCDateTime
+
+revision = "0002"
+down_revision: str | None = "0001"
 
 
 def _app_fk() -> sa.Column[str]:
@@ -18,8 +22,9 @@ def _app_fk() -> sa.Column[str]:
     )
 
 
-def upgrade(conn: sa.Connection) -> None:
+def upgrade() -> None:
     """Create the auth tables (snapshot definitions, independent of tables.py)."""
+    conn = op.get_bind()
     md = sa.MetaData()
     # Reflect the parent so the foreign keys resolve inside this MetaData.
     sa.Table("applications", md, sa.Column("id", sa.String(64), primary_key=True))

@@ -1,14 +1,19 @@
-"""Version 3: whitelisted e-mail addresses, one row per (application, address)."""
+"""Whitelisted e-mail addresses, one row per (application, address)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
-from ..types import UTCDateTime
+from spaps_server.storage.types import UTCDateTime
+
+revision = "0003"
+down_revision: str | None = "0002"
 
 
-def upgrade(conn: sa.Connection) -> None:
+def upgrade() -> None:
     """Create ``whitelist_entries`` (a snapshot definition, independent of tables.py)."""
+    conn = op.get_bind()
     md = sa.MetaData()
     # Only the referenced key of ``applications`` (created by version 1), for the foreign key.
     sa.Table("applications", md, sa.Column("id", sa.String(64), primary_key=True))

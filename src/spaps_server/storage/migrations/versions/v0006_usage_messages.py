@@ -1,15 +1,20 @@
-"""Version 6: usage metering (features per tier, per-period counters, records) and secure
+"""Usage metering (features per tier, per-period counters, records) and secure
 messages (ciphertexts only; keys live outside the database)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
-from ..types import UTCDateTime
+from spaps_server.storage.types import UTCDateTime
+
+revision = "0006"
+down_revision: str | None = "0005"
 
 
-def upgrade(conn: sa.Connection) -> None:
+def upgrade() -> None:
     """Create the usage and secure-message tables (snapshots, independent of tables.py)."""
+    conn = op.get_bind()
     md = sa.MetaData()
     # Only the referenced keys of tables created by earlier versions, for the foreign keys.
     sa.Table("applications", md, sa.Column("id", sa.String(64), primary_key=True))
