@@ -1,22 +1,27 @@
-"""SDK overhead per call against a raw httpx baseline, measured in the same run.
+"""SDK overhead per call against a raw httpx baseline, with no network in the picture.
 
-Both sides talk to the same in-memory transport, so the network is out of the picture and the
-ratio shows what the SDK adds (headers, token resolution, envelope parsing, pydantic models,
-the retry wrapper). Run by hand:
+Both sides talk to the same in-memory transport (``httpx.MockTransport``), so the ratio shows
+only what the SDK adds on the client (headers, token resolution, the request loop, envelope
+parsing, pydantic models); ``bench_sdk_calls.py`` measures the same against a live server.
+Sync (``SpapsClient`` vs ``httpx.Client``) and async (``AsyncSpapsClient`` vs
+``httpx.AsyncClient``), the two sides in alternating batches (A B, B A, ...), CPU time of this
+process per call, medians. Run:
 
-    python benchmarks/bench_client_overhead.py [--calls 5000]
+    .venv/bin/python benchmarks/bench_client_overhead.py [--rounds 21] [--calls 500]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
+from _sdk_support import load_average, table
 
-from spaps_client import SpapsClient
+from spaps_client import AsyncSpapsClient, SpapsClient
 
 SESSION = {
     "success": True,
@@ -36,49 +41,107 @@ SESSION = {
     },
 }
 BASE = "http://bench.test"
+HEADERS = {"X-API-Key": "k", "Authorization": "Bearer t"}
+
+
+def handler(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json=SESSION)
 
 
 def transport() -> httpx.MockTransport:
-    return httpx.MockTransport(lambda request: httpx.Response(200, json=SESSION))
+    return httpx.MockTransport(handler)
 
 
-def best_of(rounds: int, calls: int, fn: Callable[[], object]) -> float:
-    timings = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        timings.append((time.perf_counter() - started) / calls)
-    return statistics.median(timings)
+def cpu_per_call(fn: Callable[[], object], calls: int) -> float:
+    started = time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.process_time() - started) / calls
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+async def acpu_per_call(fn: Callable[[], Awaitable[object]], calls: int) -> float:
+    started = time.process_time()
+    for _ in range(calls):
+        await fn()
+    return (time.process_time() - started) / calls
 
+
+def sync_pair(rounds: int, calls: int) -> tuple[list[float], list[float]]:
     raw = httpx.Client(base_url=BASE, transport=transport())
-    headers = {"X-API-Key": "k", "Authorization": "Bearer t"}
-
-    def baseline() -> object:
-        return raw.get("/api/sessions/current", headers=headers).json()["data"]["session"]["id"]
-
     spaps = SpapsClient(
         base_url=BASE, http_client=httpx.Client(base_url=BASE, transport=transport())
     )
     spaps.set_tokens(access_token="t")
 
+    def baseline() -> object:
+        return raw.get("/api/sessions/current", headers=HEADERS).json()["data"]["session"]["id"]
+
     def sdk() -> object:
         return spaps.sessions.get_current_session().session_id
 
-    for fn in (baseline, sdk):
-        best_of(1, 200, fn)  # warm up
-    base_time = best_of(args.rounds, args.calls, baseline)
-    sdk_time = best_of(args.rounds, args.calls, sdk)
-    print(f"raw httpx + json      : {base_time * 1e6:8.1f} µs/call")
-    print(f"SpapsClient (parsed)  : {sdk_time * 1e6:8.1f} µs/call")
-    print(f"ratio SDK / baseline  : {sdk_time / base_time:8.2f}x")
+    raw_times: list[float] = []
+    sdk_times: list[float] = []
+    cpu_per_call(baseline, calls)  # warm-up
+    cpu_per_call(sdk, calls)
+    for round_ in range(rounds):
+        pair = [(baseline, raw_times), (sdk, sdk_times)]
+        for fn, times in pair if round_ % 2 == 0 else reversed(pair):
+            times.append(cpu_per_call(fn, calls))
+    return raw_times, sdk_times
+
+
+async def async_pair(rounds: int, calls: int) -> tuple[list[float], list[float]]:
+    raw = httpx.AsyncClient(base_url=BASE, transport=transport())
+    spaps = AsyncSpapsClient(
+        base_url=BASE, http_client=httpx.AsyncClient(base_url=BASE, transport=transport())
+    )
+    spaps.set_tokens(access_token="t")
+
+    async def baseline() -> object:
+        response = await raw.get("/api/sessions/current", headers=HEADERS)
+        return response.json()["data"]["session"]["id"]
+
+    async def sdk() -> object:
+        return (await spaps.sessions.get_current_session()).session_id
+
+    raw_times: list[float] = []
+    sdk_times: list[float] = []
+    await acpu_per_call(baseline, calls)
+    await acpu_per_call(sdk, calls)
+    for round_ in range(rounds):
+        pair = [(baseline, raw_times), (sdk, sdk_times)]
+        for fn, times in pair if round_ % 2 == 0 else reversed(pair):
+            times.append(await acpu_per_call(fn, calls))
+    return raw_times, sdk_times
+
+
+def main() -> None:
+    """Measure both flavours and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--calls", type=int, default=500)
+    args = parser.parse_args()
+    measured = {
+        "sync": sync_pair(args.rounds, args.calls),
+        "async": asyncio.run(async_pair(args.rounds, args.calls)),
+    }
+    rows = []
+    for flavour, (raw_times, sdk_times) in measured.items():
+        raw_cpu, sdk_cpu = statistics.median(raw_times), statistics.median(sdk_times)
+        rows.append(
+            [
+                flavour,
+                f"{raw_cpu * 1e6:.1f}",
+                f"{sdk_cpu * 1e6:.1f}",
+                f"{(sdk_cpu - raw_cpu) * 1e6:+.1f}",
+                f"{sdk_cpu / raw_cpu:.3f}x",
+            ]
+        )
+    print(
+        f"get_current_session over an in-memory transport, CPU per call, medians of "
+        f"{args.rounds} interleaved batches of {args.calls}; load average {load_average()}\n"
+    )
+    print(table(["flavour", "raw µs", "SDK µs", "SDK - raw µs", "ratio"], rows))
 
 
 if __name__ == "__main__":

@@ -125,6 +125,10 @@ class _Call:
 DEFAULT_MAX_CONNECTIONS = 64
 DEFAULT_KEEPALIVE_EXPIRY = 4.0
 
+# How many request URLs (base URL + path) an engine remembers before starting afresh. Paths with
+# ids in them are many; the fixed ones, which most calls use, are few.
+URL_CACHE_SIZE = 256
+
 
 def default_limits() -> httpx.Limits:
     """The pool limits of the HTTP clients the SDK creates."""
@@ -162,6 +166,9 @@ class _EngineCore:
         self.logging_hooks = logging_hooks if logging_hooks is not None else LoggingHooks()
         self.clock = clock if clock is not None else type(self).default_clock
         self.closed = False
+        # The HTTP client's base URL and the full URLs built on it so far, replaced together
+        # when the base URL changes (so an entry never outlives the base it was built on).
+        self._urls: tuple[httpx.URL, dict[str, httpx.URL]] = (http.base_url, {})
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self.http.base_url)!r}, api_key='***')"
@@ -248,10 +255,11 @@ class _EngineCore:
             headers["Idempotency-Key"] = call.idempotency_key
         headers.update(operation.headers)
         extensions = {ENGINE_DRIVEN: True}
+        url = self._url(operation.path)
         if operation.json is not NO_BODY:
             return self.http.build_request(
                 operation.method,
-                operation.path,
+                url,
                 params=operation.params or None,
                 json=operation.json,
                 headers=headers,
@@ -259,11 +267,35 @@ class _EngineCore:
             )
         return self.http.build_request(
             operation.method,
-            operation.path,
+            url,
             params=operation.params or None,
             headers=headers,
             extensions=extensions,
         )
+
+    def _url(self, route: str) -> httpx.URL:
+        """The absolute URL of ``route`` on the HTTP client's base URL, merged the way httpx
+        merges a relative URL (the base path, then the route without its leading ``/``).
+
+        Merging parses and re-validates the whole URL, which costs more than everything else
+        the SDK does for a call; each route is merged once per base URL and then reused
+        (``httpx.URL`` is immutable).
+        """
+        base = self.http.base_url
+        cached_base, urls = self._urls
+        if cached_base is not base:
+            urls = {}
+            self._urls = (base, urls)
+        url = urls.get(route)
+        if url is None:
+            relative = httpx.URL(route)
+            if not relative.is_relative_url:
+                return relative
+            url = base.copy_with(raw_path=base.raw_path + relative.raw_path.lstrip(b"/"))
+            if len(urls) >= URL_CACHE_SIZE:
+                urls.clear()
+            urls[route] = url
+        return url
 
     def _should_refresh_first(self, call: _Call) -> bool:
         stored = call.stored

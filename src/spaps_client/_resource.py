@@ -191,8 +191,12 @@ class endpoint(Generic[P, T]):
 
     def __init__(self, method: Callable[Concatenate[Any, P], T]) -> None:
         self.method = method
+        self.attribute = method.__name__
         # Name, docstring and signature of the method, for help() and IDEs.
         functools.update_wrapper(self, method)  # type: ignore[arg-type]
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.attribute = name
 
     @overload
     def __get__(self, instance: None, owner: type[Any]) -> Self: ...
@@ -216,4 +220,8 @@ class endpoint(Generic[P, T]):
         async def call(*args: P.args, **kwargs: P.kwargs) -> T:
             return await cast("Coroutine[Any, Any, T]", bound(*args, **kwargs))
 
+        # Kept on the instance (this descriptor defines no ``__set__``, so the instance
+        # attribute wins from now on): building the wrapper costs more than the rest of the
+        # SDK's work for a call, and the sub-client's endpoints do not change.
+        instance.__dict__[self.attribute] = call
         return call
