@@ -121,13 +121,14 @@ class RetryConfig:
             if exc is not None and not isinstance(exc, httpx.TransportError):
                 return False
             return self.method_allowed(request)
-        if not self.method_allowed(request):
-            return False
+        # The status first: it settles almost every response (a success) without looking
+        # through the request's headers.
         if response.status_code in self.status_codes:
-            return True
+            return self.method_allowed(request)
         return (
             response.status_code == IDEMPOTENCY_IN_USE_STATUS
             and has_idempotency_key(request)
+            and self.method_allowed(request)
             and _is_idempotency_key_in_use(response)
         )
 
