@@ -10,17 +10,20 @@ import httpx
 from ._client_base import ClientBase
 from ._engine import DEFAULT_MAX_CONNECTIONS, AsyncEngine, default_limits
 from ._retry import LoggingHooks, RetryConfig
-from .resources.auth import AsyncAuthClient
-from .resources.metrics import AsyncMetricsClient
-from .resources.payments import AsyncPaymentsClient
-from .resources.secure_messages import AsyncSecureMessagesClient
-from .resources.sessions import AsyncSessionsClient
-from .resources.usage import AsyncUsageClient
-from .resources.whitelist import AsyncWhitelistClient
 from .storage import TokenStorage
 
+# Each sub-client's module (and its models) is imported when the sub-client is first used,
+# so a process pays at import only for the domains it calls.
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from .resources.auth import AsyncAuthClient
+    from .resources.metrics import AsyncMetricsClient
+    from .resources.payments import AsyncPaymentsClient
+    from .resources.secure_messages import AsyncSecureMessagesClient
+    from .resources.sessions import AsyncSessionsClient
+    from .resources.usage import AsyncUsageClient
+    from .resources.whitelist import AsyncWhitelistClient
 
 __all__ = ["AsyncSpapsClient"]
 
@@ -73,36 +76,50 @@ class AsyncSpapsClient(ClientBase[AsyncEngine]):
     @cached_property
     def auth(self) -> AsyncAuthClient:
         """Sign-in, registration, magic links, wallets, password reset, profile."""
+        from .resources.auth import AsyncAuthClient
+
         return self._bind(AsyncAuthClient)
 
     @cached_property
     def sessions(self) -> AsyncSessionsClient:
         """The signed-in user's sessions."""
+        from .resources.sessions import AsyncSessionsClient
+
         return self._bind(AsyncSessionsClient)
 
     @cached_property
     def payments(self) -> AsyncPaymentsClient:
         """Checkout, subscriptions, balances, history, products; crypto under ``.crypto``."""
+        from .resources.payments import AsyncPaymentsClient
+
         return self._bind(AsyncPaymentsClient)
 
     @cached_property
     def usage(self) -> AsyncUsageClient:
         """Metered features: balances, recording usage, history."""
+        from .resources.usage import AsyncUsageClient
+
         return self._bind(AsyncUsageClient)
 
     @cached_property
     def whitelist(self) -> AsyncWhitelistClient:
         """The e-mail whitelist (checks with the API key; changes need an admin)."""
+        from .resources.whitelist import AsyncWhitelistClient
+
         return self._bind(AsyncWhitelistClient)
 
     @cached_property
     def secure_messages(self) -> AsyncSecureMessagesClient:
         """Encrypted messages between users."""
+        from .resources.secure_messages import AsyncSecureMessagesClient
+
         return self._bind(AsyncSecureMessagesClient)
 
     @cached_property
     def metrics(self) -> AsyncMetricsClient:
         """Server metrics and health probes (no credentials sent)."""
+        from .resources.metrics import AsyncMetricsClient
+
         return self._bind(AsyncMetricsClient)
 
     @property

@@ -10,17 +10,20 @@ import httpx
 from ._client_base import ClientBase
 from ._engine import SyncEngine, default_limits
 from ._retry import LoggingHooks, RetryConfig
-from .resources.auth import AuthClient
-from .resources.metrics import MetricsClient
-from .resources.payments import PaymentsClient
-from .resources.secure_messages import SecureMessagesClient
-from .resources.sessions import SessionsClient
-from .resources.usage import UsageClient
-from .resources.whitelist import WhitelistClient
 from .storage import TokenStorage
 
+# Each sub-client's module (and its models) is imported when the sub-client is first used,
+# so a process pays at import only for the domains it calls.
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from .resources.auth import AuthClient
+    from .resources.metrics import MetricsClient
+    from .resources.payments import PaymentsClient
+    from .resources.secure_messages import SecureMessagesClient
+    from .resources.sessions import SessionsClient
+    from .resources.usage import UsageClient
+    from .resources.whitelist import WhitelistClient
 
 __all__ = ["SpapsClient"]
 
@@ -70,36 +73,50 @@ class SpapsClient(ClientBase[SyncEngine]):
     @cached_property
     def auth(self) -> AuthClient:
         """Sign-in, registration, magic links, wallets, password reset, profile."""
+        from .resources.auth import AuthClient
+
         return self._bind(AuthClient)
 
     @cached_property
     def sessions(self) -> SessionsClient:
         """The signed-in user's sessions."""
+        from .resources.sessions import SessionsClient
+
         return self._bind(SessionsClient)
 
     @cached_property
     def payments(self) -> PaymentsClient:
         """Checkout, subscriptions, balances, history, products; crypto under ``.crypto``."""
+        from .resources.payments import PaymentsClient
+
         return self._bind(PaymentsClient)
 
     @cached_property
     def usage(self) -> UsageClient:
         """Metered features: balances, recording usage, history."""
+        from .resources.usage import UsageClient
+
         return self._bind(UsageClient)
 
     @cached_property
     def whitelist(self) -> WhitelistClient:
         """The e-mail whitelist (checks with the API key; changes need an admin)."""
+        from .resources.whitelist import WhitelistClient
+
         return self._bind(WhitelistClient)
 
     @cached_property
     def secure_messages(self) -> SecureMessagesClient:
         """Encrypted messages between users."""
+        from .resources.secure_messages import SecureMessagesClient
+
         return self._bind(SecureMessagesClient)
 
     @cached_property
     def metrics(self) -> MetricsClient:
         """Server metrics and health probes (no credentials sent)."""
+        from .resources.metrics import MetricsClient
+
         return self._bind(MetricsClient)
 
     @property

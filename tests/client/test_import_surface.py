@@ -102,3 +102,32 @@ def test_importing_the_package_loads_no_heavy_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_a_client_loads_a_domain_only_when_its_sub_client_is_first_used() -> None:
+    code = (
+        "import sys\n"
+        "from spaps_client import AsyncSpapsClient, SpapsClient\n"
+        "def loaded():\n"
+        "    return sorted(m.rsplit('.', 1)[1] for m in sys.modules\n"
+        "                  if m.startswith(('spaps_client.resources.', 'spaps_client.models.'))\n"
+        "                  and not m.endswith('._base'))\n"
+        "print(loaded())\n"
+        "client = SpapsClient(base_url='http://127.0.0.1:1', api_key='k')\n"
+        "print(loaded())\n"
+        "client.sessions\n"
+        "print(loaded())\n"
+        "AsyncSpapsClient(base_url='http://127.0.0.1:1', api_key='k').payments\n"
+        "print(loaded())\n"
+        "client.close()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    # The token models are always there: the engine refreshes tokens by itself.
+    assert result.stdout.splitlines() == [
+        "['auth']",
+        "['auth']",
+        "['auth', 'sessions', 'sessions']",
+        "['auth', 'crypto', 'crypto', 'payments', 'payments', 'sessions', 'sessions']",
+    ]

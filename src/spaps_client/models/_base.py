@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 class SpapsModel(BaseModel):
     """A response model. Unknown keys are ignored so newer servers stay compatible."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=False)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=False, defer_build=True)
 
 
 def none_as_empty_list(value: Any) -> Any:
