@@ -10,7 +10,10 @@ tokens from storage) or *warm* (right after a sign-in through the same client). 
   timeout);
 * ``httpx limits=64``: the SDK's pool limits (64 connections, all kept alive);
 * ``httpx limits=64, no pool timeout``: the same without a pool timeout (waits as long as needed);
-* ``httpx limits=64 + Semaphore(64)``: the same limits, at most 64 requests in flight.
+* ``httpx limits=64 + Semaphore(64)``: the same limits, at most 64 requests in flight (what
+  the SDK did before its in-flight limit went down to 16);
+* ``httpx limits=64 + Semaphore(16)``: the same limits, at most 16 requests in flight (what the
+  SDK does).
 
 The raw sides send the same headers and decode the same JSON. Runs are interleaved (round 1:
 every side cold and warm in one order, round 2 in another, ...); the table shows medians over
@@ -36,9 +39,10 @@ import httpx
 from _sdk_support import API_KEY, EMAIL, PASSWORD, live_server, load_average, table
 
 from spaps_client import AsyncSpapsClient
-from spaps_client._engine import DEFAULT_MAX_CONNECTIONS, USER_AGENT
+from spaps_client._engine import USER_AGENT
 
 SDK = "AsyncSpapsClient()"
+POOL = 64
 
 
 @dataclass
@@ -128,9 +132,7 @@ def raw_call(semaphore_size: int | None) -> Callable[[httpx.AsyncClient, str], A
 
 
 def sides() -> list[Side]:
-    sdk_limits = httpx.Limits(
-        max_connections=DEFAULT_MAX_CONNECTIONS, max_keepalive_connections=DEFAULT_MAX_CONNECTIONS
-    )
+    sdk_limits = httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
 
     def raw(name: str, semaphore: int | None = None, **options: Any) -> Side:
         def make(url: str) -> httpx.AsyncClient:
@@ -150,11 +152,8 @@ def sides() -> list[Side]:
             limits=sdk_limits,
             timeout=httpx.Timeout(5.0, pool=None),
         ),
-        raw(
-            "httpx limits=64 + Semaphore(64)",
-            semaphore=DEFAULT_MAX_CONNECTIONS,
-            limits=sdk_limits,
-        ),
+        raw("httpx limits=64 + Semaphore(64)", semaphore=64, limits=sdk_limits),
+        raw("httpx limits=64 + Semaphore(16)", semaphore=16, limits=sdk_limits),
     ]
 
 
@@ -266,7 +265,14 @@ def main() -> None:
     # Every warm run signs in once; the default login limits would turn that into 429s.
     limits = ("--rate-limit", "login:ip=1000000/60", "--rate-limit", "login:acct=1000000/60")
     with live_server(*limits) as server:
-        print(f"spaps local at {server.url}; load average {load_average()}", flush=True)
+        probe = AsyncSpapsClient(base_url=server.url)
+        pool = probe.http_client._transport._pool  # type: ignore[attr-defined]
+        print(
+            f"spaps local at {server.url}; load average {load_average()}; the SDK's own pool: "
+            f"{pool._max_connections} connections, {probe._engine.max_in_flight} in flight",
+            flush=True,
+        )
+        asyncio.run(probe.aclose())
         all_sides = asyncio.run(measure(server.url, args.rounds, args.calls))
     report(all_sides, args.rounds, args.calls)
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 import httpx
 
 from ._engine import (
-    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_IN_FLIGHT,
     AsyncEngine,
     Credentials,
     Operation,
@@ -105,7 +105,7 @@ class Resource(Generic[E]):
                 client = httpx.AsyncClient(
                     base_url=self.base_url, timeout=timeout, limits=default_limits()
                 )
-                options["max_in_flight"] = DEFAULT_MAX_CONNECTIONS
+                options["max_in_flight"] = DEFAULT_MAX_IN_FLIGHT
             if not isinstance(client, httpx.AsyncClient):
                 raise TypeError(f"{type(self).__name__} needs an httpx.AsyncClient")
             engine = AsyncEngine(client, **options)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._client_base import ClientBase
-from ._engine import DEFAULT_MAX_CONNECTIONS, AsyncEngine, default_limits
+from ._engine import DEFAULT_MAX_IN_FLIGHT, AsyncEngine, default_limits
 from ._retry import LoggingHooks, RetryConfig
 from .storage import TokenStorage
 
@@ -69,8 +69,9 @@ class AsyncSpapsClient(ClientBase[AsyncEngine]):
                 timeout=self.settings.request_timeout,
                 limits=default_limits(),
             )
-            # The pool is ours, so its size is known: calls beyond it queue in the engine.
-            options["max_in_flight"] = DEFAULT_MAX_CONNECTIONS
+            # The pool is ours: calls beyond the in-flight limit queue in the engine (cheaply),
+            # never inside the pool.
+            options["max_in_flight"] = DEFAULT_MAX_IN_FLIGHT
         self._engine = AsyncEngine(http_client, **options)
 
     @cached_property

@@ -1,5 +1,6 @@
-"""The async engine's in-flight limit: calls beyond the pool size wait in the engine's FIFO
-queue, never more than the limit are on the wire at once, and every call completes."""
+"""The async engine's in-flight limit: calls beyond the limit wait in the engine's FIFO queue
+(never inside the HTTP pool), never more than the limit are on the wire at once, and every call
+completes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import asyncio
 import httpx
 import pytest
 
-from spaps_client import AsyncSpapsClient
-from spaps_client._engine import DEFAULT_MAX_CONNECTIONS, AsyncEngine, default_limits
+from spaps_client import AsyncSessionsClient, AsyncSpapsClient
+from spaps_client._engine import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_IN_FLIGHT,
+    AsyncEngine,
+    default_limits,
+)
 
 
 def test_the_sdk_pool_keeps_as_many_connections_as_it_may_open() -> None:
@@ -18,11 +24,20 @@ def test_the_sdk_pool_keeps_as_many_connections_as_it_may_open() -> None:
     assert limits.keepalive_expiry is not None and limits.keepalive_expiry < 5
 
 
-def test_an_own_client_limits_calls_in_flight_to_its_pool() -> None:
+def test_an_own_client_limits_calls_in_flight_below_its_pool() -> None:
     client = AsyncSpapsClient(base_url="http://127.0.0.1:1", api_key="k")
     engine = client._engine
     assert isinstance(engine, AsyncEngine)
-    assert engine.max_in_flight == DEFAULT_MAX_CONNECTIONS
+    assert engine.max_in_flight == DEFAULT_MAX_IN_FLIGHT <= DEFAULT_MAX_CONNECTIONS
+
+
+def test_a_standalone_sub_client_has_the_same_limit_and_a_borrowed_pool_none() -> None:
+    standalone = AsyncSessionsClient(base_url="http://127.0.0.1:1", api_key="k")
+    assert standalone._engine.max_in_flight == DEFAULT_MAX_IN_FLIGHT
+    borrowed = AsyncSpapsClient(
+        base_url="http://127.0.0.1:1", http_client=httpx.AsyncClient(base_url="http://x.test")
+    )
+    assert borrowed._engine.max_in_flight is None
 
 
 async def test_calls_beyond_the_limit_queue_and_all_complete() -> None:
