@@ -62,13 +62,13 @@ def main() -> None:
     for stmt in STATEMENTS:  # warm the file system cache; not measured
         import_times(stmt)
     seconds: dict[str, list[float]] = {stmt: [] for stmt in STATEMENTS}
-    modules_of: dict[str, dict[str, tuple[int, int]]] = {}
+    modules_of: dict[str, list[dict[str, tuple[int, int]]]] = {stmt: [] for stmt in STATEMENTS}
     for round_ in range(args.rounds):
         shift = round_ % len(STATEMENTS)
         for stmt in STATEMENTS[shift:] + STATEMENTS[:shift]:
             took, modules = import_times(stmt)
             seconds[stmt].append(took)
-            modules_of[stmt] = modules
+            modules_of[stmt].append(modules)
     base = statistics.median(seconds[BASELINE])
     rows = []
     for stmt in STATEMENTS:
@@ -78,7 +78,7 @@ def main() -> None:
                 f"`{stmt}`",
                 f"{median * 1000:.0f}",
                 f"{min(seconds[stmt]) * 1000:.0f}-{max(seconds[stmt]) * 1000:.0f}",
-                f"{len(modules_of[stmt])}",
+                f"{len(modules_of[stmt][-1])}",
                 f"{median / base:.2f}x",
             ]
         )
@@ -88,22 +88,23 @@ def main() -> None:
     )
     print(table(["statement", "ms", "range ms", "modules loaded", "vs httpx+pydantic"], rows))
     if args.top:
-        full = modules_of[STATEMENTS[-1]]
-        added = {name: t for name, t in full.items() if name not in modules_of[BASELINE]}
-        heaviest = sorted(added.items(), key=lambda item: item[1][0], reverse=True)
-        print(
-            f"\nmodules the SDK adds to httpx + pydantic: {len(added)}, self time in total "
-            f"{sum(t[0] for t in added.values()) / 1000:.0f} ms (last round); heaviest:\n"
-        )
-        print(
-            table(
-                ["module", "self ms", "cumulative ms"],
-                [
-                    [name, f"{s / 1000:.1f}", f"{c / 1000:.1f}"]
-                    for name, (s, c) in heaviest[: args.top]
-                ],
-            )
-        )
+        print_heaviest(modules_of[STATEMENTS[-1]], modules_of[BASELINE], args.top)
+
+
+def print_heaviest(
+    runs: list[dict[str, tuple[int, int]]], baseline: list[dict[str, tuple[int, int]]], top: int
+) -> None:
+    """The modules the SDK adds to the baseline, by median self time over the rounds."""
+    added = [name for name in runs[-1] if name not in baseline[-1]]
+    self_ms = {name: statistics.median(run[name][0] for run in runs) / 1000 for name in added}
+    cumulative_ms = {name: statistics.median(run[name][1] for run in runs) / 1000 for name in added}
+    heaviest = sorted(added, key=self_ms.__getitem__, reverse=True)[:top]
+    print(
+        f"\nmodules the SDK adds to `{BASELINE}`: {len(added)}, median self time in total "
+        f"{sum(self_ms.values()):.0f} ms; the heaviest:\n"
+    )
+    rows = [[name, f"{self_ms[name]:.1f}", f"{cumulative_ms[name]:.1f}"] for name in heaviest]
+    print(table(["module", "self ms", "cumulative ms"], rows))
 
 
 if __name__ == "__main__":
