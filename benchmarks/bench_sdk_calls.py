@@ -11,8 +11,8 @@ and the SDK/raw ratios. Run:
 
     .venv/bin/python benchmarks/bench_sdk_calls.py [--rounds 15] [--calls 100]
 
-``--profile`` additionally writes a cProfile of the SDK side of each sync call to
-``benchmarks/profiles/`` (printed top entries by internal time), to see what the SDK adds.
+``--profile`` additionally runs the SDK side of each sync call under cProfile, prints the top
+entries by internal time and saves the profile in a temporary directory (path printed).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import cProfile
 import functools
 import itertools
 import pstats
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -291,7 +292,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100, help="calls per batch (default 100)")
     parser.add_argument("--profile", action="store_true", help="also cProfile the SDK side")
     args = parser.parse_args()
-    profile_dir = Path(__file__).parent / "profiles" if args.profile else None
+    profile_dir = Path(tempfile.mkdtemp(prefix="spaps-sdk-profile-")) if args.profile else None
     with live_server() as server:
         print(f"spaps local at {server.url}; SDK from {Path(spaps_client.__file__).parent}")
         results = measure_sync(server.url, args.rounds, args.calls, profile_dir)
