@@ -112,15 +112,17 @@ def domain_routers() -> list[APIRouter]:
         whitelist,
     )
 
+    # Requests are matched against the routers in this order, one route after another: the
+    # busiest (liveness, and the bearer routes every SDK call may make) come first.
     return [
         health.router,
+        sessions.router,
         metrics.router,
         docs.router,
         dev.router,
         well_known.router,
         auth.router,
         auth.pages_router,
-        sessions.router,
         whitelist.router,
         payments.router,
         stripe.router,

@@ -43,22 +43,45 @@ api_key_scheme = APIKeyHeader(
 )
 
 
-async def get_context(request: Request) -> AppContext:
-    """The server context created at start-up (async: FastAPI would run a plain function in
-    its thread pool, a thread hand-off on every request for one attribute read)."""
+def context_of(request: Request) -> AppContext:
+    """The server context created at start-up (what ``Ctx`` resolves to)."""
     ctx: AppContext = request.app.state.context
     return ctx
 
 
+async def get_context(request: Request) -> AppContext:
+    """The server context created at start-up (async: FastAPI would run a plain function in
+    its thread pool, a thread hand-off on every request for one attribute read)."""
+    return context_of(request)
+
+
 Ctx = Annotated[AppContext, Depends(get_context)]
+
+# The dependencies below read the context from the request rather than depending on ``Ctx``,
+# and take the two security schemes as their only sub-dependencies: FastAPI solves every
+# sub-dependency again at each place it is used (even when its value is cached), and these run
+# on nearly every request. Every one is ``async`` (no thread-pool hop), and the API key is
+# checked once per request however many of them a route names (the result is kept in the
+# request's state).
+
+_APPLICATION_STATE = "spaps_application"
+
+
+async def _application_of(request: Request, api_key: str | None) -> Application:
+    state: dict[str, object] = request.scope.setdefault("state", {})
+    found = state.get(_APPLICATION_STATE)
+    if isinstance(found, Application):
+        return found
+    application = await context_of(request).applications.authenticate(api_key)
+    state[_APPLICATION_STATE] = application
+    return application
 
 
 async def require_application(
-    ctx: Ctx, api_key: Annotated[str | None, Security(api_key_scheme)]
+    request: Request, api_key: Annotated[str | None, Security(api_key_scheme)]
 ) -> Application:
     """Resolve ``X-API-Key`` to a live application or fail with 401 ``INVALID_API_KEY``."""
-    application = await ctx.applications.authenticate(api_key)
-    return application
+    return await _application_of(request, api_key)
 
 
 CurrentApplication = Annotated[Application, Depends(require_application)]
@@ -70,29 +93,32 @@ bearer_scheme = HTTPBearer(
     description="An access token from login, refresh, magic link or wallet sign-in.",
 )
 
+ApiKey = Annotated[str | None, Security(api_key_scheme)]
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
+
 
 async def require_principal(
-    ctx: Ctx,
-    application: CurrentApplication,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    request: Request, api_key: ApiKey, credentials: BearerCredentials
 ) -> Principal:
-    """Resolve the bearer token to a :class:`Principal` of the API key's application."""
+    """Resolve the bearer token to a :class:`Principal` of the API key's application (the
+    key is checked first: a bad key is 401 ``INVALID_API_KEY`` whatever the token)."""
+    application = await _application_of(request, api_key)
     token = credentials.credentials if credentials is not None else None
-    return await ctx.sessions.authenticate(token, application.id)
+    return await context_of(request).sessions.authenticate(token, application.id)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 
 
 async def require_principal_with_wallets(
-    ctx: Ctx,
-    application: CurrentApplication,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    request: Request, api_key: ApiKey, credentials: BearerCredentials
 ) -> Principal:
     """:func:`require_principal` that also loads the user's wallet count in the same query
     (for the session summary, which would otherwise read the session row twice)."""
+    application = await _application_of(request, api_key)
     token = credentials.credentials if credentials is not None else None
-    return await ctx.sessions.authenticate(token, application.id, with_wallets_count=True)
+    sessions = context_of(request).sessions
+    return await sessions.authenticate(token, application.id, with_wallets_count=True)
 
 
 CurrentPrincipalWithWallets = Annotated[Principal, Depends(require_principal_with_wallets)]

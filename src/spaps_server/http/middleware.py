@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -36,8 +36,8 @@ UNMATCHED_ROUTE = "unmatched"
 
 
 def new_request_id() -> str:
-    """A fresh request id such as ``req_0f1e...``."""
-    return f"req_{uuid.uuid4().hex}"
+    """A fresh request id such as ``req_0f1e...`` (128 random bits in hex)."""
+    return f"req_{os.urandom(16).hex()}"
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -149,6 +149,16 @@ def check_request_input(scope: Scope, body: bytes) -> None:
     _check_json_strings(parsed)
 
 
+def _has_body(scope: Scope) -> bool:
+    # A request carries a body only if it declares one, by a non-zero Content-Length or by
+    # Transfer-Encoding (RFC 9112 §6.3); without either its body is empty.
+    for key, value in scope.get("headers", ()):
+        name = key.lower()
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
+
+
 def _constant_receive(message: Message) -> Receive:
     async def receive() -> Message:
         return message
@@ -192,9 +202,13 @@ class RequestContextMiddleware:
 
         try:
             try:
-                replay, body = await asyncio.wait_for(
-                    self._buffer_body(scope, receive), self.body_timeout_seconds
-                )
+                if _has_body(scope):
+                    replay, body = await asyncio.wait_for(
+                        self._buffer_body(scope, receive), self.body_timeout_seconds
+                    )
+                else:
+                    # Nothing to buffer or to wait for: the app reads the (empty) body itself.
+                    replay, body = receive, b""
                 check_request_input(scope, body)
             except asyncio.TimeoutError:
                 response = error_response(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from .. import server_version
+from ..context import AppContext
 from ..domain.error_codes import ErrorCode
 from ..http.deps import Ctx
 from ..http.envelopes import ErrorEnvelope, error_content, request_id_of
@@ -26,8 +27,11 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="Liveness", response_model=HealthOut)
-async def health(ctx: Ctx) -> JSONResponse:
+async def health(request: Request) -> JSONResponse:
     """Always ``{"status": "healthy", ...}`` while the process serves requests."""
+    # Dependency-free (the context is read from the app's state): liveness probes are the
+    # most frequent request, and FastAPI resolves even an async dependency per request.
+    ctx: AppContext = request.app.state.context
     alive = HealthOut(
         service="spaps-local",
         version=server_version(),

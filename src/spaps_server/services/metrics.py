@@ -126,12 +126,25 @@ class _Instrument(Generic[_Wrapped]):
         self.name = name
         self.labelnames: tuple[str, ...] = tuple(labelnames)
         self._metric: _Wrapped = metric
+        # Label values -> the library's child for them. Instruments are updated on every
+        # request (the HTTP metrics twice), and the library's own lookup validates and locks
+        # each time; this map holds exactly the children the library keeps anyway.
+        self._children: dict[tuple[str, ...], _Wrapped] = {}
 
     def _child(self, labels: Mapping[str, object]) -> _Wrapped:
-        self._check(labels)
         if not self.labelnames:
+            self._check(labels)
             return self._metric
-        return self._metric.labels(**{name: str(labels[name]) for name in self.labelnames})
+        try:
+            key = tuple([str(labels[name]) for name in self.labelnames])
+        except KeyError:
+            key = ()
+        if len(key) != len(labels) or not key:
+            self._check(labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._metric.labels(*key)
+        return child
 
     def _check(self, labels: Mapping[str, object]) -> None:
         if set(labels) != set(self.labelnames):
