@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI
 from . import server_version
 from .config import ServerConfig
 from .context import AppContext, open_context
+from .http.deps import API_KEY_SCHEME, BEARER_SCHEME
 from .http.envelopes import ErrorEnvelope
 from .http.errors import install_error_handlers, route_methods_index
 from .http.middleware import RequestContextMiddleware
@@ -53,7 +54,8 @@ def truthful_security(schema: dict[str, Any]) -> None:
 
     * FastAPI lists the security schemes of an operation's dependencies as alternatives
       (``[{"ApiKey": []}, {"Bearer": []}]``, "either"); every dependency is required, so the
-      operation needs one requirement object naming all of them ("both");
+      operation needs one requirement object naming all of them ("both"). The Bearer scheme
+      checks the API key itself (``http.deps``), so a requirement naming it names ApiKey too;
     * every error answer is the JSON error envelope, also on routes whose success is HTML or
       text.
     """
@@ -62,10 +64,12 @@ def truthful_security(schema: dict[str, Any]) -> None:
             if not isinstance(operation, dict):
                 continue
             requirements = operation.get("security")
-            if isinstance(requirements, list) and len(requirements) > 1:
+            if isinstance(requirements, list) and requirements:
                 merged: dict[str, list[str]] = {}
                 for requirement in requirements:
                     merged.update(requirement)
+                if BEARER_SCHEME in merged:
+                    merged = {API_KEY_SCHEME: [], **merged}
                 operation["security"] = [merged]
             for status, response in operation.get("responses", {}).items():
                 if _is_error_status(str(status)):

@@ -2,7 +2,7 @@
 are honoured at once in-process and within the documented bound across processes; the caches
 expire, evict and refuse stale writes; and the hot route does the work we expect of it (one
 SQL statement, persistent pooled connections). No timing assertions: speed is measured in
-``benchmarks/bench_sessions.py``."""
+``benchmarks/bench_server.py``."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 
 from ..domain.error_codes import ErrorCode
 from ..schemas.base import Envelope as Envelope  # re-exported: routes import it from here
-from ..schemas.base import wire_json
+from ..schemas.base import wire_bytes, wire_json
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -56,9 +56,11 @@ class ErrorEnvelope(BaseModel):
 
 
 class EnvelopeJSONResponse(JSONResponse):
-    """Compact UTF-8 JSON."""
+    """Compact UTF-8 JSON (``bytes`` content is taken as JSON already written)."""
 
     def render(self, content: Any) -> bytes:
+        if isinstance(content, bytes):
+            return content
         return json.dumps(
             content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
         ).encode("utf-8")
@@ -77,8 +79,11 @@ def respond(
     headers: Mapping[str, str] | None = None,
 ) -> EnvelopeJSONResponse:
     """The response for a success envelope (see the module documentation)."""
+    body = wire_bytes(envelope)
     return EnvelopeJSONResponse(
-        wire_json(envelope), status_code=status_code, headers=dict(headers or {})
+        wire_json(envelope) if body is None else body,
+        status_code=status_code,
+        headers=dict(headers or {}),
     )
 
 

@@ -293,6 +293,10 @@ class MetricsRegistry:
         self.http_request_duration = self.histogram(
             "http_request_duration_seconds", "HTTP request latency in seconds", HTTP_LABELS
         )
+        # (method, route template, status) -> both HTTP series, looked up once per request.
+        self._http_series: dict[
+            tuple[str, str, int], tuple[prometheus_client.Counter, prometheus_client.Histogram]
+        ] = {}
 
     def uptime(self) -> float:
         """Seconds since this registry (the server) started."""
@@ -301,8 +305,17 @@ class MetricsRegistry:
     def observe_http_request(self, *, method: str, route: str, status: int, seconds: float) -> None:
         """Count one HTTP request and its latency under its route template and status."""
         known = method if method in HTTP_METHODS else "other"
-        self.http_requests.inc(method=known, route=route, status=status)
-        self.http_request_duration.observe(seconds, method=known, route=route, status=status)
+        key = (known, route, status)
+        series = self._http_series.get(key)
+        if series is None:
+            labels = {"method": known, "route": route, "status": status}
+            series = self._http_series[key] = (
+                self.http_requests._child(labels),
+                self.http_request_duration._child(labels),
+            )
+        count, duration = series
+        count.inc()
+        duration.observe(seconds)
 
     def _declare(self, kind: type[Instrument], name: str, labelnames: Sequence[str]) -> Any:
         existing = self._instruments.get(name)

@@ -254,6 +254,9 @@ class PostgresDirectReader:
                 self._pool = await asyncpg.create_pool(
                     min_size=1,
                     max_size=self._pool_size,
+                    # No idle timer armed and cancelled around every statement; the few
+                    # connections stay open, and a dead one is replaced when it fails.
+                    max_inactive_connection_lifetime=0,
                     server_settings=settings,
                     reset=_keep_session,
                     **options,
@@ -273,16 +276,21 @@ class PostgresDirectReader:
         pool = await self._open()
         for observe in self._observers:
             observe(compiled.sql)
-        try:
-            record = await pool.fetchrow(compiled.sql, *parameters)
-        except (
-            OSError,
-            asyncpg.InterfaceError,
-            asyncpg.PostgresConnectionError,
-            asyncpg.exceptions.CannotConnectNowError,
-            asyncpg.exceptions.AdminShutdownError,
-        ) as exc:
-            raise DirectReadUnavailable(type(exc).__name__) from exc
+        async with pool.acquire() as conn:
+            try:
+                record = await conn.fetchrow(compiled.sql, *parameters)
+            except (
+                OSError,
+                asyncpg.InterfaceError,
+                asyncpg.InternalClientError,
+                asyncpg.PostgresConnectionError,
+                asyncpg.exceptions.OperatorInterventionError,
+                asyncpg.exceptions.CannotConnectNowError,
+            ) as exc:
+                # The connection is unusable (the server restarted or ended it): drop it,
+                # so that the pool opens a new one for the next read.
+                conn.terminate()
+                raise DirectReadUnavailable(type(exc).__name__) from exc
         return compiled.row(record) if record is not None else None
 
     async def close(self) -> None:
