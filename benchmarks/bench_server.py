@@ -12,11 +12,13 @@ Needs ``wrk`` on PATH (``apt-get install -y wrk``; ``bash scripts/provision`` in
   **production** profile (19 MiB, t=2; a second server), ``POST
   /api/payments/create-checkout-session`` and ``POST /api/usage/record``. The bare side is
   ``GET /bare`` for GET routes and ``POST /bare`` (the body parsed into a pydantic model) for
-  POST routes, both answering small JSON.
+  POST routes, both answering small JSON; it receives the very request the spaps side gets
+  (same headers, same body), so both pay the same HTTP parsing.
 * Each measurement is one ``wrk -t1 -c32 -d5s`` run; for every route the sides alternate
-  A B A B ... for ``--rounds`` rounds (after a short warm-up of each), so load from other
-  processes on the machine hits both alike. The table shows the median requests per second of
-  each side, their ratio, and the server CPU per request (from ``/proc/<pid>/stat``).
+  A B A B ... (every other round B A ...) for ``--rounds`` rounds, after a short warm-up of
+  each, so load from other processes on the machine hits both alike. The table shows the
+  median requests per second of each side, their ratio, and the server CPU per request (user
+  plus system time of the server process, from ``/proc/<pid>/stat``).
 * ``--compare-src DIR`` adds a third side interleaved with the other two: ``spaps local``
   run from another source tree (e.g. ``git archive main | tar -x -C /tmp/main`` then
   ``--compare-src /tmp/main/src``), for before/after numbers measured in the same run.
@@ -417,7 +419,9 @@ def measure(database: str, pg_url: str | None, args: argparse.Namespace) -> list
                     sides.append(Side(label, server, spaps_requests(token)[name]))
                 if len(sides) == 1:
                     method = sides[0].request.method
-                    bare_request = Request(method, "/bare", {}, sides[0].request.body)
+                    # The same request (headers and body) as the spaps side gets.
+                    first = sides[0].request
+                    bare_request = Request(method, "/bare", first.headers, first.body)
                     sides.append(Side("bare", bare, bare_request))
             routes.append(Route(name, TARGETS.get(name), sides))
 
@@ -428,7 +432,10 @@ def measure(database: str, pg_url: str | None, args: argparse.Namespace) -> list
                 check(side.server, side.request)
                 run_wrk(side, args, args.warmup, script_dir)
             for round_index in range(args.rounds):
-                for side in route.sides:
+                # A B A B ..., every other round B A, so that neither side always runs
+                # right after the other.
+                order = route.sides if round_index % 2 == 0 else route.sides[::-1]
+                for side in order:
                     side.samples.append(run_wrk(side, args, args.duration, script_dir))
                 load = os.getloadavg()[0]
                 line = "  ".join(f"{s.label} {s.samples[-1].rps:8.0f}" for s in route.sides)

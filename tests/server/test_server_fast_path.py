@@ -33,7 +33,7 @@ from spaps_server.http.middleware import new_request_id
 from spaps_server.schemas.base import WireModel, wire_bytes, wire_json
 from spaps_server.schemas.sessions import CurrentSessionOut, SessionSummary
 from spaps_server.storage.database import Database, NestedConnectionError
-from spaps_server.storage.direct_reads import DirectQuery
+from spaps_server.storage.direct_reads import POSTGRES_DIRECT_POOL_SIZE, DirectQuery
 from spaps_server.storage.sessions import SessionsRepository
 from spaps_server.storage.tables import users
 from spaps_server.storage.types import utcnow
@@ -310,6 +310,32 @@ async def test_postgresql_direct_read_survives_a_lost_connection(pg_target: DbTa
         # ... and the direct path goes on with a new connection.
         assert await _direct_backend_pid(db) != pid
         assert await repo.get(session.application_id, session.id) == session
+    finally:
+        await db.dispose()
+
+
+async def test_postgresql_direct_connections_are_shared_and_bounded(pg_target: DbTarget) -> None:
+    db = await _database(pg_target)
+    try:
+        repo = SessionsRepository(db)
+        session = await _seed_session(db)
+
+        async def read() -> SessionRecord | None:
+            return await repo.get(session.application_id, session.id)
+
+        assert await asyncio.gather(*(read() for _ in range(40))) == [session] * 40
+        assert db.direct is not None and db.direct.pool is not None
+        assert 1 <= db.direct.pool.open_connections <= POSTGRES_DIRECT_POOL_SIZE
+        # Reads cancelled while waiting for a connection give back what they were handed.
+        tasks = [asyncio.create_task(read()) for _ in range(20)]
+        await asyncio.sleep(0)
+        for task in tasks[::2]:
+            task.cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(r == session or isinstance(r, asyncio.CancelledError) for r in done)
+        assert await asyncio.gather(*(read() for _ in range(40))) == [session] * 40
+        assert db.direct.pool.open_connections <= POSTGRES_DIRECT_POOL_SIZE
+        assert db.direct_reads_fallen_back == 0
     finally:
         await db.dispose()
 

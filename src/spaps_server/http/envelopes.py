@@ -55,15 +55,17 @@ class ErrorEnvelope(BaseModel):
     metadata: ErrorMetadata
 
 
+# json.dumps with any non-default option builds a new encoder on every call.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 class EnvelopeJSONResponse(JSONResponse):
     """Compact UTF-8 JSON (``bytes`` content is taken as JSON already written)."""
 
     def render(self, content: Any) -> bytes:
         if isinstance(content, bytes):
             return content
-        return json.dumps(
-            content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        ).encode("utf-8")
+        return _COMPACT_JSON.encode(content).encode("utf-8")
 
 
 def request_id_of(conn: HTTPConnection) -> str:

@@ -23,7 +23,6 @@ import os
 import re
 import time
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -141,17 +140,21 @@ def _media_type(scope: Scope) -> str | None:
     return raw.decode("latin-1").split(";", 1)[0].strip().lower()
 
 
+def _percent_decodes_to_nul(raw: bytes) -> bool:
+    # What ``b"\x00" in urllib.parse.unquote_to_bytes(raw)`` answers, without decoding: only
+    # a NUL byte itself or the escape %00 becomes NUL.
+    return b"\x00" in raw or b"%00" in raw
+
+
 def check_request_input(scope: Scope, body: bytes) -> None:
     """Raise ``_RefusedInput`` for input no route may see (see the module docstring)."""
-    if "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(
-        scope.get("query_string", b"")
-    ):
+    if "\x00" in scope.get("path", "") or _percent_decodes_to_nul(scope.get("query_string", b"")):
         raise _RefusedInput(ErrorCode.VALIDATION_ERROR, "The request URL contains NUL")
     if not body:
         return
     media_type = _media_type(scope)
     if media_type == "application/x-www-form-urlencoded":
-        if b"\x00" in unquote_to_bytes(body):
+        if _percent_decodes_to_nul(body):
             raise _RefusedInput(ErrorCode.VALIDATION_ERROR, "The request body contains NUL")
         return
     if media_type is not None and not (

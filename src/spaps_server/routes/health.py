@@ -11,7 +11,7 @@ from .. import server_version
 from ..context import AppContext
 from ..domain.error_codes import ErrorCode
 from ..http.deps import Ctx
-from ..http.envelopes import ErrorEnvelope, error_content, request_id_of
+from ..http.envelopes import EnvelopeJSONResponse, ErrorEnvelope, error_content, request_id_of
 from ..schemas.base import wire_json
 from ..schemas.health import DatabaseCheck, HealthOut, ReadinessChecks, ReadyOut
 
@@ -27,7 +27,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="Liveness", response_model=HealthOut)
-async def health(request: Request) -> JSONResponse:
+async def health(request: Request) -> EnvelopeJSONResponse:
     """Always ``{"status": "healthy", ...}`` while the process serves requests."""
     # Dependency-free (the context is read from the app's state): liveness probes are the
     # most frequent request, and FastAPI resolves even an async dependency per request.
@@ -37,7 +37,7 @@ async def health(request: Request) -> JSONResponse:
         version=server_version(),
         uptime_seconds=round(ctx.metrics.uptime(), 3),
     )
-    return JSONResponse(wire_json(alive))
+    return EnvelopeJSONResponse(wire_json(alive))
 
 
 @router.get(

@@ -25,6 +25,18 @@ from ..schemas.sessions import (
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 
+# Declared first: routes are matched in order, and this is the one an SDK calls most.
+@router.get(
+    "/current", summary="The current session (#12)", response_model=Envelope[CurrentSessionOut]
+)
+async def current_session(
+    principal: CurrentPrincipalWithWallets, request: Request
+) -> EnvelopeJSONResponse:
+    """``data.session`` = SessionSummary."""
+    session = await context_of(request).sessions.current(principal)
+    return respond(Envelope[CurrentSessionOut](data=CurrentSessionOut(session=session)))
+
+
 @router.get("", summary="List the user's live sessions (#14)", response_model=Envelope[SessionList])
 async def list_sessions(
     principal: CurrentPrincipal,
@@ -37,17 +49,6 @@ async def list_sessions(
         principal, limit=limit, starting_after=starting_after
     )
     return respond(Envelope[SessionList](data=page))
-
-
-@router.get(
-    "/current", summary="The current session (#12)", response_model=Envelope[CurrentSessionOut]
-)
-async def current_session(
-    principal: CurrentPrincipalWithWallets, request: Request
-) -> EnvelopeJSONResponse:
-    """``data.session`` = SessionSummary."""
-    session = await context_of(request).sessions.current(principal)
-    return respond(Envelope[CurrentSessionOut](data=CurrentSessionOut(session=session)))
 
 
 @router.post(

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+import typing
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -49,9 +50,38 @@ def _fields_of(model_class: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
     )
 
 
+def _may_omit(model_class: type[BaseModel], seen: set[type[BaseModel]]) -> bool:
+    if model_class in seen:
+        return False  # already being looked at further up
+    seen.add(model_class)
+    for field in model_class.model_fields.values():
+        if any(meta is OMIT_WHEN_NONE for meta in field.metadata):
+            return True
+        pending: list[Any] = [field.annotation]
+        while pending:
+            kind = pending.pop()
+            if kind is Any or kind is object or kind is BaseModel or isinstance(kind, TypeVar):
+                return True  # could hold any model
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                if _may_omit(kind, seen):
+                    return True
+                continue
+            pending.extend(typing.get_args(kind))
+    return False
+
+
+@functools.cache
+def _never_omits(model_class: type[BaseModel]) -> bool:
+    """Whether no instance of ``model_class`` can hold an omittable field, at any depth
+    (then :func:`_absent` has nothing to find)."""
+    return not _may_omit(model_class, set())
+
+
 def _absent(model: BaseModel) -> dict[Any, Any]:
     """The ``exclude`` argument of ``model_dump`` that drops every omittable ``None``."""
     out: dict[Any, Any] = {}
+    if _never_omits(type(model)):
+        return out
     for name, omittable in _fields_of(type(model)):
         value = getattr(model, name)
         if value is None:

@@ -15,12 +15,12 @@ dialect (:class:`DirectQuery`), straight on the driver:
   changing the journal mode) raise at once instead of stalling the loop; the read is then
   answered by the ordinary async path, which may wait off the loop. Statements are fully
   stepped before returning, so no read transaction outlives its statement.
-* **PostgreSQL**: a small asyncpg pool of its own, running the statement with asyncpg's
-  prepared-statement cache in one round trip (autocommit: each statement sees what was
-  committed before it started, PostgreSQL's READ COMMITTED, as on the engine's connections).
-  The connections never change session state, so they are not reset between uses. A
-  connection that fails (the server restarted) makes the read fall back to the engine, whose
-  pool pings and reconnects.
+* **PostgreSQL**: a few asyncpg connections of their own, each lent for one statement, run
+  with asyncpg's prepared-statement cache in one round trip (autocommit: each statement sees
+  what was committed before it started, PostgreSQL's READ COMMITTED, as on the engine's
+  connections). The connections never change session state, so nothing is reset between
+  uses. A connection that fails (the server restarted or ended it) is dropped and the read
+  falls back to the engine, whose pool pings and reconnects; the next read opens a new one.
 
 Neither path sees the uncommitted writes of an open transaction: a caller inside one passes
 its ``conn`` and the read runs there (see :meth:`Database.first`).
@@ -29,11 +29,11 @@ its ``conn`` and the read runs there (see :meth:`Database.first`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +82,12 @@ class CompiledRead:
                 # asyncpg would hand over the text: the engine decodes it, this path does not.
                 raise ValueError(f"direct reads do not carry JSON columns ({column.key})")
         self.keys = tuple(str(column.key) for column in statement.selected_columns)
+        # Only the columns whose values need converting (most arrive as they are).
         self._processors = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
+            (key, processor)
+            for key, column in zip(self.keys, statement.selected_columns, strict=True)
+            if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
+            is not None
         )
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
@@ -102,10 +105,10 @@ class CompiledRead:
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
         """One raw driver row as a mapping of the statement's column keys."""
-        return {
-            key: processor(value) if processor is not None else value
-            for key, processor, value in zip(self.keys, self._processors, raw, strict=True)
-        }
+        out = dict(zip(self.keys, raw, strict=True))
+        for key, processor in self._processors:
+            out[key] = processor(out[key])
+        return out
 
 
 class DirectQuery:
@@ -203,9 +206,98 @@ def _is_lock_error(exc: sqlite3.OperationalError) -> bool:
     return text.startswith("database") and text.endswith("is locked")
 
 
+class _Connections:
+    """At most ``size`` asyncpg connections, each lent for one statement at a time, opened
+    on demand. (asyncpg's own pool wraps every loan in a proxy, a shielded task and a reset,
+    several times the cost of the statement's own client work.) Belongs to one event loop."""
+
+    def __init__(self, connect: Callable[[], Awaitable[Any]], size: int) -> None:
+        self._connect = connect
+        self._size = size
+        self._idle: list[Any] = []
+        self._open = 0  # connections open or being opened
+        self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._closed = False
+
+    @property
+    def open_connections(self) -> int:
+        """How many connections are open (or being opened)."""
+        return self._open
+
+    async def acquire(self) -> Any:
+        """A connection for one statement; give it back with :meth:`release`."""
+        while True:
+            if self._closed:
+                raise DirectReadUnavailable("the direct connections are closed")
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.is_closed():
+                    return conn
+                self._open -= 1
+            if self._open < self._size:
+                self._open += 1
+                try:
+                    return await self._connect()
+                except BaseException:
+                    self._open -= 1
+                    self._hand_over(None)
+                    raise
+            waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                conn = await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    # Handed a connection (or a free place) just as this task was cancelled:
+                    # pass it on.
+                    handed = waiter.result()
+                    if handed is None:
+                        self._hand_over(None)
+                    else:
+                        self.release(handed)
+                raise
+            if conn is not None:
+                return conn
+            # ``None``: a connection was dropped, so this task may open one.
+
+    def release(self, conn: Any) -> None:
+        """Give back a connection (a closed one frees its place)."""
+        if self._closed or conn.is_closed():
+            if not conn.is_closed():
+                conn.terminate()
+            self._open -= 1
+            self._hand_over(None)
+            return
+        self._hand_over(conn)
+
+    def _hand_over(self, conn: Any) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        if conn is not None:
+            self._idle.append(conn)
+
+    async def close(self) -> None:
+        """Close the idle connections; those lent out are closed when given back."""
+        self._closed = True
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(DirectReadUnavailable("the direct connections are closed"))
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        for conn in idle:
+            try:
+                await asyncio.wait_for(conn.close(), timeout=5)
+            except Exception:
+                conn.terminate()
+
+
 class PostgresDirectReader:
-    """A small asyncpg pool of its own for direct reads (see the module docstring), opened on
-    first use on the event loop that reads."""
+    """A few asyncpg connections of its own for direct reads (see the module docstring),
+    opened on first use on the event loop that reads."""
 
     def __init__(
         self,
@@ -221,86 +313,77 @@ class PostgresDirectReader:
         self._schema = schema
         self._observers = observers
         self._pool_size = pool_size
-        self._pool: Any = None
+        self._pool: _Connections | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._opening: asyncio.Lock | None = None
         self._retry_at = 0.0
 
     @property
-    def pool(self) -> Any:
-        """The asyncpg pool, or ``None`` before first use and after :meth:`close`."""
+    def pool(self) -> _Connections | None:
+        """The connections, or ``None`` before first use and after :meth:`close`."""
         return self._pool
 
-    async def _open(self) -> Any:
+    def _connections(self) -> _Connections:
+        loop = asyncio.get_running_loop()
+        if self._pool is None:
+            self._pool = _Connections(self._connect, self._pool_size)
+            self._loop = loop
+        elif self._loop is not loop:
+            raise DirectReadUnavailable("the direct connections belong to another event loop")
+        return self._pool
+
+    async def _connect(self) -> Any:
         import asyncpg
 
-        loop = asyncio.get_running_loop()
-        if self._pool is not None:
-            if self._loop is not loop:
-                raise DirectReadUnavailable("the direct pool belongs to another event loop")
-            return self._pool
         if time.monotonic() < self._retry_at:
-            raise DirectReadUnavailable("the direct pool could not be opened recently")
-        if self._opening is None:
-            self._opening = asyncio.Lock()
-        async with self._opening:
-            if self._pool is not None:
-                return self._pool
-            _, options = self._dialect.create_connect_args(self._url)
-            settings = {"application_name": "spaps-direct-reads"}
-            if self._schema:
-                settings["search_path"] = self._schema
-            try:
-                self._pool = await asyncpg.create_pool(
-                    min_size=1,
-                    max_size=self._pool_size,
-                    # No idle timer armed and cancelled around every statement; the few
-                    # connections stay open, and a dead one is replaced when it fails.
-                    max_inactive_connection_lifetime=0,
-                    server_settings=settings,
-                    reset=_keep_session,
-                    **options,
-                )
-            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
-                self._retry_at = time.monotonic() + _POSTGRES_RETRY_SECONDS
-                raise DirectReadUnavailable(type(exc).__name__) from exc
-            self._loop = loop
-        return self._pool
+            raise DirectReadUnavailable("PostgreSQL could not be reached a moment ago")
+        _, options = self._dialect.create_connect_args(self._url)
+        settings = {"application_name": "spaps-direct-reads"}
+        if self._schema:
+            settings["search_path"] = self._schema
+        try:
+            return await asyncpg.connect(server_settings=settings, **options)
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+            self._retry_at = time.monotonic() + _POSTGRES_RETRY_SECONDS
+            raise DirectReadUnavailable(type(exc).__name__) from exc
 
     async def first(self, query: DirectQuery, values: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The first row of ``query``, run on a pooled asyncpg connection."""
+        """The first row of ``query``, run on one of the direct connections."""
         import asyncpg
 
         compiled = query.compiled(self._dialect)
         parameters = compiled.parameters(values)
-        pool = await self._open()
-        for observe in self._observers:
-            observe(compiled.sql)
-        async with pool.acquire() as conn:
-            try:
-                record = await conn.fetchrow(compiled.sql, *parameters)
-            except (
-                OSError,
-                asyncpg.InterfaceError,
-                asyncpg.InternalClientError,
-                asyncpg.PostgresConnectionError,
-                asyncpg.exceptions.OperatorInterventionError,
-                asyncpg.exceptions.CannotConnectNowError,
-            ) as exc:
-                # The connection is unusable (the server restarted or ended it): drop it,
-                # so that the pool opens a new one for the next read.
-                conn.terminate()
-                raise DirectReadUnavailable(type(exc).__name__) from exc
+        pool = self._connections()
+        conn = await pool.acquire()
+        try:
+            for observe in self._observers:
+                observe(compiled.sql)
+            record = await conn.fetchrow(compiled.sql, *parameters)
+        except (
+            OSError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.exceptions.OperatorInterventionError,
+            asyncpg.exceptions.CannotConnectNowError,
+        ) as exc:
+            # The connection is unusable (the server restarted or ended it): drop it, so
+            # that the next read opens a new one; the engine answers this one.
+            conn.terminate()
+            pool.release(conn)
+            raise DirectReadUnavailable(type(exc).__name__) from exc
+        except asyncpg.PostgresError:
+            pool.release(conn)  # an error in the statement; the connection is fine
+            raise
+        except BaseException:
+            # Cancelled mid-statement: the connection's state is unknown.
+            conn.terminate()
+            pool.release(conn)
+            raise
+        pool.release(conn)
         return compiled.row(record) if record is not None else None
 
     async def close(self) -> None:
-        """Close the pool (waiting for statements in flight)."""
+        """Close the connections."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(pool.close(), timeout=10)
-            pool.terminate()
-
-
-async def _keep_session(_conn: Any) -> None:
-    """Nothing to reset: a direct read runs one SELECT and changes no session state."""
+            await pool.close()
