@@ -101,6 +101,8 @@ class Request:
     path: str
     headers: dict[str, str]
     body: dict[str, object] | None = None
+    # Send a fresh Idempotency-Key with every request.
+    idempotent: bool = False
 
     def lua(self) -> str:
         """A wrk script sending this request."""
@@ -110,6 +112,17 @@ class Request:
         if self.body is not None:
             lines.append('wrk.headers["Content-Type"] = "application/json"')
             lines.append(f"wrk.body = [==[{json.dumps(self.body)}]==]")
+        if self.idempotent:
+            # Unique across runs: a random prefix per script, a counter per request.
+            lines += [
+                f'local prefix = "bench-{secrets.token_hex(8)}-"',
+                "local sent = 0",
+                "request = function()",
+                "  sent = sent + 1",
+                '  wrk.headers["Idempotency-Key"] = prefix .. sent',
+                "  return wrk.format()",
+                "end",
+            ]
         return "\n".join(lines) + "\n"
 
 
@@ -154,6 +167,8 @@ class Side:
     server: Server
     request: Request
     samples: list[Sample] = dataclasses.field(default_factory=list)
+    # Answered 2xx requests, warm-up included (for the usage counter check).
+    answered: int = 0
 
     def median_rps(self) -> float:
         """Median requests per second over the rounds."""
@@ -323,8 +338,9 @@ class Route:
     sides: list[Side]
 
 
-def spaps_requests(token: str) -> dict[str, Request]:
-    """The measured spaps requests, by table row."""
+def spaps_requests(token: str, idempotent: bool) -> dict[str, Request]:
+    """The measured spaps requests, by table row (``idempotent``: checkout and usage
+    requests carry a fresh Idempotency-Key each)."""
     auth = {"X-API-Key": API_KEY, "Authorization": f"Bearer {token}"}
     key = {"X-API-Key": API_KEY}
     return {
@@ -332,9 +348,11 @@ def spaps_requests(token: str) -> dict[str, Request]:
         "GET /health": Request("GET", "/health", {}),
         "POST /api/auth/login (test argon2id)": Request("POST", "/api/auth/login", key, LOGIN_BODY),
         "POST /api/payments/create-checkout-session": Request(
-            "POST", "/api/payments/create-checkout-session", auth, CHECKOUT_BODY
+            "POST", "/api/payments/create-checkout-session", auth, CHECKOUT_BODY, idempotent
         ),
-        "POST /api/usage/record": Request("POST", "/api/usage/record", auth, USAGE_BODY),
+        "POST /api/usage/record": Request(
+            "POST", "/api/usage/record", auth, USAGE_BODY, idempotent
+        ),
     }
 
 
@@ -380,8 +398,11 @@ def storage(pg_url: str | None, tmp: Path, name: str) -> Iterator[tuple[Path, st
         asyncio.run(_pg(pg_url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
-def measure(database: str, pg_url: str | None, args: argparse.Namespace) -> list[Route]:
-    """Start the servers for one database, run every selected route, stop them."""
+def measure(
+    database: str, pg_url: str | None, args: argparse.Namespace
+) -> tuple[list[Route], list[str]]:
+    """Start the servers for one database, run every selected route, check the usage
+    counters, stop the servers."""
     wanted = (
         {SHORT_NAMES[n] for n in args.only.split(",")} if args.only else set(SHORT_NAMES.values())
     )
@@ -416,7 +437,7 @@ def measure(database: str, pg_url: str | None, args: argparse.Namespace) -> list
                     request = Request("POST", "/api/auth/login", {"X-API-Key": API_KEY}, LOGIN_BODY)
                     sides.append(Side(label, production[label], request))
                 else:
-                    sides.append(Side(label, server, spaps_requests(token)[name]))
+                    sides.append(Side(label, server, spaps_requests(token, args.idempotent)[name]))
                 if len(sides) == 1:
                     method = sides[0].request.method
                     # The same request (headers and body) as the spaps side gets.
@@ -430,13 +451,16 @@ def measure(database: str, pg_url: str | None, args: argparse.Namespace) -> list
         for route in routes:
             for side in route.sides:
                 check(side.server, side.request)
-                run_wrk(side, args, args.warmup, script_dir)
+                warm = run_wrk(side, args, args.warmup, script_dir)
+                side.answered = 1 + warm.requests - warm.errors
             for round_index in range(args.rounds):
                 # A B A B ..., every other round B A, so that neither side always runs
                 # right after the other.
                 order = route.sides if round_index % 2 == 0 else route.sides[::-1]
                 for side in order:
-                    side.samples.append(run_wrk(side, args, args.duration, script_dir))
+                    sample = run_wrk(side, args, args.duration, script_dir)
+                    side.samples.append(sample)
+                    side.answered += sample.requests - sample.errors
                 load = os.getloadavg()[0]
                 line = "  ".join(f"{s.label} {s.samples[-1].rps:8.0f}" for s in route.sides)
                 print(
@@ -444,7 +468,32 @@ def measure(database: str, pg_url: str | None, args: argparse.Namespace) -> list
                     f"{line} req/s (load {load:.2f})",
                     file=sys.stderr,
                 )
-        return routes
+        return routes, usage_check(routes)
+
+
+def usage_check(routes: list[Route]) -> list[str]:
+    """For each spaps server: the usage counter against the records it answered (wrk may
+    stop with requests in flight that the server still commits, never the reverse)."""
+    lines = []
+    for route in routes:
+        if route.name != "POST /api/usage/record":
+            continue
+        for side in route.sides:
+            if side.label == "bare":
+                continue
+            response = httpx.get(
+                side.server.url + "/api/usage/features",
+                headers=side.request.headers,
+                timeout=60,
+            )
+            features = response.raise_for_status().json()["data"]["features"]
+            used = next(int(f["used"]) for f in features if f["name"] == "api_calls")
+            verdict = "no answered record lost" if used >= side.answered else "RECORDS LOST"
+            lines.append(
+                f"usage counter ({side.label}): {used} recorded, {side.answered} answered: "
+                f"{verdict}"
+            )
+    return lines
 
 
 def table(database: str, routes: list[Route], args: argparse.Namespace) -> str:
@@ -487,6 +536,11 @@ def main() -> int:
     parser.add_argument("--compare-src", default=None, help="another source tree's src/ to add")
     parser.add_argument("--compare-label", default="main", help="its label (default: main)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    parser.add_argument(
+        "--idempotent",
+        action="store_true",
+        help="checkout and usage requests carry a fresh Idempotency-Key each",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print(f"bench_server needs wrk on PATH; install it with: {WRK_INSTALL}", file=sys.stderr)
@@ -497,10 +551,10 @@ def main() -> int:
 
     started_load = os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M:%S")
-    results = [("SQLite", measure("SQLite", None, args))]
+    results = [("SQLite", *measure("SQLite", None, args))]
     pg_url = os.environ.get("SPAPS_TEST_DATABASE_URL", "").strip()
     if pg_url and not args.sqlite_only:
-        results.append(("PostgreSQL", measure("PostgreSQL", pg_url, args)))
+        results.append(("PostgreSQL", *measure("PostgreSQL", pg_url, args)))
     ended_load = os.getloadavg()
 
     print(
@@ -508,9 +562,11 @@ def main() -> int:
         f"interleaved rounds per route, medians; {os.cpu_count()} CPUs; started {started}; "
         f"load average {started_load[0]:.2f} at the start, {ended_load[0]:.2f} at the end"
     )
-    for database, routes in results:
+    for database, routes, checks in results:
         print()
         print(table(database, routes, args))
+        for line in checks:
+            print(line)
     if not pg_url:
         print("(set SPAPS_TEST_DATABASE_URL to also measure PostgreSQL)")
     return 0
