@@ -59,6 +59,14 @@ class ErrorEnvelope(BaseModel):
 _COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+# The error answers every route documents (a router mounted flat, without include-time
+# options, declares them itself).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorEnvelope, "description": "Error envelope"},
+    "5XX": {"model": ErrorEnvelope, "description": "Error envelope"},
+}
+
+
 class EnvelopeJSONResponse(JSONResponse):
     """Compact UTF-8 JSON (``bytes`` content is taken as JSON already written)."""
 

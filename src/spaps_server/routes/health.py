@@ -11,7 +11,13 @@ from .. import server_version
 from ..context import AppContext
 from ..domain.error_codes import ErrorCode
 from ..http.deps import Ctx
-from ..http.envelopes import EnvelopeJSONResponse, ErrorEnvelope, error_content, request_id_of
+from ..http.envelopes import (
+    ERROR_RESPONSES,
+    EnvelopeJSONResponse,
+    ErrorEnvelope,
+    error_content,
+    request_id_of,
+)
 from ..schemas.base import wire_json
 from ..schemas.health import DatabaseCheck, HealthOut, ReadinessChecks, ReadyOut
 
@@ -23,7 +29,7 @@ class NotReadyOut(ErrorEnvelope):
     checks: ReadinessChecks
 
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=ERROR_RESPONSES)
 
 
 @router.get("/health", summary="Liveness", response_model=HealthOut)

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from ..http.deps import CurrentPrincipal, CurrentPrincipalWithWallets, context_of
-from ..http.envelopes import Envelope, EnvelopeJSONResponse, respond
+from ..http.envelopes import ERROR_RESPONSES, Envelope, EnvelopeJSONResponse, respond
 from ..schemas.sessions import (
     CurrentSessionOut,
     SessionList,
@@ -22,7 +22,7 @@ from ..schemas.sessions import (
     SessionValidation,
 )
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
 
 
 # Declared first: routes are matched in order, and this is the one an SDK calls most.
