@@ -17,8 +17,9 @@ Needs ``wrk`` on PATH (``apt-get install -y wrk``; ``bash scripts/provision`` in
 * Each measurement is one ``wrk -t1 -c32 -d5s`` run; for every route the sides alternate
   A B A B ... (every other round B A ...) for ``--rounds`` rounds, after a short warm-up of
   each, so load from other processes on the machine hits both alike. The table shows the
-  median requests per second of each side, their ratio, and the server CPU per request (user
-  plus system time of the server process, from ``/proc/<pid>/stat``).
+  median requests per second of each side, their ratio, the median of the per-round ratios
+  (each round's runs ran back to back under the same load), and the server CPU per request
+  (user plus system time of the server process, from ``/proc/<pid>/stat``).
 * ``--compare-src DIR`` adds a third side interleaved with the other two: ``spaps local``
   run from another source tree (e.g. ``git archive main | tar -x -C /tmp/main`` then
   ``--compare-src /tmp/main/src``), for before/after numbers measured in the same run.
@@ -505,6 +506,7 @@ def table(database: str, routes: list[Route], args: argparse.Namespace) -> str:
         header.append(f"{label} req/s")
     for label in spaps_labels:
         header.append(f"{label} / bare")
+        header.append(f"{label} / bare, per round")
     header += ["target"] + [f"{label} CPU µs/req" for label in labels] + ["errors"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for route in routes:
@@ -512,9 +514,13 @@ def table(database: str, routes: list[Route], args: argparse.Namespace) -> str:
         bare = by_label["bare"]
         cells = [route.name]
         cells += [f"{by_label[label].median_rps():,.0f}" for label in labels]
-        cells += [
-            f"{by_label[label].median_rps() / bare.median_rps():.2f}×" for label in spaps_labels
-        ]
+        for label in spaps_labels:
+            side = by_label[label]
+            # Each round's two runs ran back to back under the same load: the median of their
+            # ratios is the steadier figure when the load drifts between rounds.
+            paired = [a.rps / b.rps for a, b in zip(side.samples, bare.samples, strict=True)]
+            cells.append(f"{side.median_rps() / bare.median_rps():.2f}×")
+            cells.append(f"{statistics.median(paired):.2f}×")
         cells.append(f"≥ {route.target}×" if route.target else "—")
         cells += [f"{by_label[label].median_cpu():,.0f}" for label in labels]
         cells.append(str(sum(s.errors() for s in route.sides)))
