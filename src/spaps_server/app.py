@@ -21,7 +21,8 @@ from fastapi import APIRouter, FastAPI
 from . import server_version
 from .config import ServerConfig
 from .context import AppContext, open_context
-from .http.envelopes import ErrorEnvelope
+from .http.deps import API_KEY_SCHEME, BEARER_SCHEME
+from .http.envelopes import ERROR_RESPONSES
 from .http.errors import install_error_handlers, route_methods_index
 from .http.middleware import RequestContextMiddleware
 from .seeding import SEED_HOOKS, SeedHook
@@ -33,10 +34,7 @@ DESCRIPTION = (
     '{"code", "message"}, "metadata": {"request_id"}}` with an `X-Request-ID` header.'
 )
 
-_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    "4XX": {"model": ErrorEnvelope, "description": "Error envelope"},
-    "5XX": {"model": ErrorEnvelope, "description": "Error envelope"},
-}
+_ERROR_RESPONSES = ERROR_RESPONSES
 
 
 _ERROR_CONTENT: dict[str, Any] = {
@@ -53,7 +51,8 @@ def truthful_security(schema: dict[str, Any]) -> None:
 
     * FastAPI lists the security schemes of an operation's dependencies as alternatives
       (``[{"ApiKey": []}, {"Bearer": []}]``, "either"); every dependency is required, so the
-      operation needs one requirement object naming all of them ("both");
+      operation needs one requirement object naming all of them ("both"). The Bearer scheme
+      checks the API key itself (``http.deps``), so a requirement naming it names ApiKey too;
     * every error answer is the JSON error envelope, also on routes whose success is HTML or
       text.
     """
@@ -62,10 +61,12 @@ def truthful_security(schema: dict[str, Any]) -> None:
             if not isinstance(operation, dict):
                 continue
             requirements = operation.get("security")
-            if isinstance(requirements, list) and len(requirements) > 1:
+            if isinstance(requirements, list) and requirements:
                 merged: dict[str, list[str]] = {}
                 for requirement in requirements:
                     merged.update(requirement)
+                if BEARER_SCHEME in merged:
+                    merged = {API_KEY_SCHEME: [], **merged}
                 operation["security"] = [merged]
             for status, response in operation.get("responses", {}).items():
                 if _is_error_status(str(status)):
@@ -112,15 +113,17 @@ def domain_routers() -> list[APIRouter]:
         whitelist,
     )
 
+    # Requests are matched against the routers in this order, one route after another: the
+    # busiest (liveness, and the bearer routes every SDK call may make) come first.
     return [
         health.router,
+        sessions.router,
         metrics.router,
         docs.router,
         dev.router,
         well_known.router,
         auth.router,
         auth.pages_router,
-        sessions.router,
         whitelist.router,
         payments.router,
         stripe.router,
@@ -135,6 +138,16 @@ def domain_routers() -> list[APIRouter]:
         payments_wallet.router,
         dev_crypto_wallet.router,
     ]
+
+
+def flat_routers() -> list[APIRouter]:
+    """Routers whose routes are put on the app itself instead of being included: matched
+    first and without FastAPI's bookkeeping per included router, a noticeable share of the
+    cheapest requests (liveness, the session routes). Such a router takes no include-time
+    options, so it declares ``ERROR_RESPONSES`` itself."""
+    from .routes import health, sessions
+
+    return [health.router, sessions.router]
 
 
 def developer_routers() -> list[APIRouter]:
@@ -204,8 +217,12 @@ def create_app(
     )
     left_out = [] if cfg.dev_pages else developer_routers()
     routers = [r for r in domain_routers() if r not in left_out] + list(extra_routers)
+    flat = flat_routers()
     for router in routers:
-        app.include_router(router, responses=_ERROR_RESPONSES)
+        if router in flat:
+            app.router.routes.extend(router.routes)
+        else:
+            app.include_router(router, responses=_ERROR_RESPONSES)
     app.state.route_methods = route_methods_index(
         route for router in routers for route in router.routes
     )

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from .app import create_app
 from .config import ServerConfig
@@ -133,6 +134,24 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
+def uvicorn_config(app: FastAPI, options: ServeOptions) -> uvicorn.Config:
+    """uvicorn's settings for serving ``app`` (also used by the server benchmark to serve
+    its bare baseline app exactly the same way)."""
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=options.access_log,
+        lifespan="on",
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=options.graceful_shutdown_seconds,
+        # Idle keep-alive connections and oversized header blocks are dropped; a stalled
+        # body is bounded by the app's middleware (408).
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=64 * 1024,
+    )
+
+
 async def serve_context(
     ctx: AppContext,
     sock: socket.socket,
@@ -145,21 +164,7 @@ async def serve_context(
     listening. Returns whether the server started. Closes neither ``sock`` nor ``ctx``."""
     app = create_app(context=ctx)
     install_access_log_redaction()
-    server = _Server(
-        uvicorn.Config(
-            app,
-            log_config=None,
-            access_log=options.access_log,
-            lifespan="on",
-            server_header=False,
-            proxy_headers=False,
-            timeout_graceful_shutdown=options.graceful_shutdown_seconds,
-            # Idle keep-alive connections and oversized header blocks are dropped; a
-            # stalled body is bounded by the app's middleware (408).
-            timeout_keep_alive=5,
-            h11_max_incomplete_event_size=64 * 1024,
-        )
-    )
+    server = _Server(uvicorn_config(app, options))
     loop = asyncio.get_running_loop()
     for sig in stop_signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -2,7 +2,7 @@
 are honoured at once in-process and within the documented bound across processes; the caches
 expire, evict and refuse stale writes; and the hot route does the work we expect of it (one
 SQL statement, persistent pooled connections). No timing assertions: speed is measured in
-``benchmarks/bench_sessions.py``."""
+``benchmarks/bench_server.py``."""
 
 from __future__ import annotations
 
@@ -202,20 +202,17 @@ def test_current_session_is_one_sql_statement_per_request(db_target: DbTarget):
         assert live.http.get("/api/sessions/current", headers=auth).status_code == 200
         statements: list[str] = []
 
-        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        def record(statement: str) -> None:
             # The webhook worker polls in the background; its queries are not the request's.
             if "webhook_" not in statement:
                 statements.append(statement)
 
-        engine = live.ctx.db.engine.sync_engine
-        sa.event.listen(engine, "before_cursor_execute", record)
-        try:
+        # Both the engine's statements and the direct read path's are observed.
+        with live.ctx.db.observe_statements(record):
             for _ in range(3):
                 response = live.http.get("/api/sessions/current", headers=auth)
                 assert response.status_code == 200
                 assert response.json()["data"]["session"]["wallets_count"] == 0
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", record)
         # The key comes from the cache; the session check and the summary share one SELECT,
         # and a SQLite read issues no BEGIN of its own.
         assert len(statements) == 3, statements

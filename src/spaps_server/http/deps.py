@@ -23,7 +23,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import APIKey, APIKeyIn
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 
 from ..context import AppContext
 from ..domain.models import Application, Principal
@@ -35,64 +37,108 @@ API_KEY_HEADER = "X-API-Key"
 # rather than an overflow inside the driver.
 MAX_SQL_INTEGER = 2**63 - 1
 
-api_key_scheme = APIKeyHeader(
-    name=API_KEY_HEADER,
-    auto_error=False,
-    scheme_name="ApiKey",
-    description="The application's API key; `test_key_local_dev_only` for the default one.",
-)
+
+def context_of(request: Request) -> AppContext:
+    """The server context created at start-up (what ``Ctx`` resolves to)."""
+    ctx: AppContext = request.app.state.context
+    return ctx
 
 
 async def get_context(request: Request) -> AppContext:
     """The server context created at start-up (async: FastAPI would run a plain function in
     its thread pool, a thread hand-off on every request for one attribute read)."""
-    ctx: AppContext = request.app.state.context
-    return ctx
+    return context_of(request)
 
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 
 
-async def require_application(
-    ctx: Ctx, api_key: Annotated[str | None, Security(api_key_scheme)]
-) -> Application:
-    """Resolve ``X-API-Key`` to a live application or fail with 401 ``INVALID_API_KEY``."""
-    application = await ctx.applications.authenticate(api_key)
+# The two security schemes are themselves the dependencies that authenticate: documented in
+# OpenAPI as FastAPI's APIKeyHeader and HTTPBearer would be, but resolving to the application
+# and the principal in one step each. FastAPI's work per dependency (solved again wherever it
+# is used, cached or not) is a noticeable share of a request, so a bearer route has exactly
+# one: the Bearer scheme, which checks the API key itself (``app.truthful_security`` lists
+# the ApiKey scheme beside Bearer in the schema). Both are ``async`` (no thread-pool hop), and
+# the key is checked once per request however many of them a route names (the application is
+# kept in the request's state).
+
+API_KEY_SCHEME = "ApiKey"
+BEARER_SCHEME = "Bearer"
+_APPLICATION_STATE = "spaps_application"
+
+
+async def authenticated_application(request: Request) -> Application:
+    """The live application of the request's ``X-API-Key`` (401 ``INVALID_API_KEY``
+    otherwise), looked up once per request."""
+    state: dict[str, object] = request.scope.setdefault("state", {})
+    found = state.get(_APPLICATION_STATE)
+    if isinstance(found, Application):
+        return found
+    key = request.headers.get(API_KEY_HEADER)
+    application = await context_of(request).applications.authenticate(key or None)
+    state[_APPLICATION_STATE] = application
     return application
 
 
-CurrentApplication = Annotated[Application, Depends(require_application)]
+class ApiKeyAuthentication(SecurityBase):
+    """The ``ApiKey`` scheme: the ``X-API-Key`` header resolved to a live application, or 401
+    ``INVALID_API_KEY``."""
+
+    def __init__(self) -> None:
+        self.model = APIKey(
+            **{"in": APIKeyIn.header},  # "in" is a keyword in Python
+            name=API_KEY_HEADER,
+            description=(
+                "The application's API key; `test_key_local_dev_only` for the default one."
+            ),
+        )
+        self.scheme_name = API_KEY_SCHEME
+
+    async def __call__(self, request: Request) -> Application:
+        """The application of the request's key."""
+        return await authenticated_application(request)
 
 
-bearer_scheme = HTTPBearer(
-    auto_error=False,
-    scheme_name="Bearer",
-    description="An access token from login, refresh, magic link or wallet sign-in.",
-)
+CurrentApplication = Annotated[Application, Security(ApiKeyAuthentication())]
 
 
-async def require_principal(
-    ctx: Ctx,
-    application: CurrentApplication,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-) -> Principal:
-    """Resolve the bearer token to a :class:`Principal` of the API key's application."""
-    token = credentials.credentials if credentials is not None else None
-    return await ctx.sessions.authenticate(token, application.id)
+def bearer_token(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>`` (scheme case-insensitive), or ``None``
+    when the header is missing, empty or of another scheme."""
+    authorization = request.headers.get("Authorization")
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
 
 
-CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+class BearerAuthentication(SecurityBase):
+    """The ``Bearer`` scheme: the access token resolved to the :class:`Principal` of the API
+    key's application (the key is checked first: a bad key is 401 ``INVALID_API_KEY``
+    whatever the token). ``with_wallets_count`` also loads the user's wallet count in the
+    same query (for the session summary, which would otherwise read the session row
+    twice)."""
+
+    def __init__(self, *, with_wallets_count: bool = False) -> None:
+        self.model = HTTPBearerModel(
+            description="An access token from login, refresh, magic link or wallet sign-in."
+        )
+        self.scheme_name = BEARER_SCHEME
+        self._with_wallets_count = with_wallets_count
+
+    async def __call__(self, request: Request) -> Principal:
+        """The principal of the request's bearer token."""
+        application = await authenticated_application(request)
+        sessions = context_of(request).sessions
+        return await sessions.authenticate(
+            bearer_token(request), application.id, with_wallets_count=self._with_wallets_count
+        )
 
 
-async def require_principal_with_wallets(
-    ctx: Ctx,
-    application: CurrentApplication,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-) -> Principal:
-    """:func:`require_principal` that also loads the user's wallet count in the same query
-    (for the session summary, which would otherwise read the session row twice)."""
-    token = credentials.credentials if credentials is not None else None
-    return await ctx.sessions.authenticate(token, application.id, with_wallets_count=True)
-
-
-CurrentPrincipalWithWallets = Annotated[Principal, Depends(require_principal_with_wallets)]
+CurrentPrincipal = Annotated[Principal, Security(BearerAuthentication())]
+CurrentPrincipalWithWallets = Annotated[
+    Principal, Security(BearerAuthentication(with_wallets_count=True))
+]

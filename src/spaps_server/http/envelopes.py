@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 
 from ..domain.error_codes import ErrorCode
 from ..schemas.base import Envelope as Envelope  # re-exported: routes import it from here
-from ..schemas.base import wire_json
+from ..schemas.base import wire_bytes, wire_json
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -55,13 +55,25 @@ class ErrorEnvelope(BaseModel):
     metadata: ErrorMetadata
 
 
+# json.dumps with any non-default option builds a new encoder on every call.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+# The error answers every route documents (a router mounted flat, without include-time
+# options, declares them itself).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorEnvelope, "description": "Error envelope"},
+    "5XX": {"model": ErrorEnvelope, "description": "Error envelope"},
+}
+
+
 class EnvelopeJSONResponse(JSONResponse):
-    """Compact UTF-8 JSON."""
+    """Compact UTF-8 JSON (``bytes`` content is taken as JSON already written)."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(
-            content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        ).encode("utf-8")
+        if isinstance(content, bytes):
+            return content
+        return _COMPACT_JSON.encode(content).encode("utf-8")
 
 
 def request_id_of(conn: HTTPConnection) -> str:
@@ -77,8 +89,11 @@ def respond(
     headers: Mapping[str, str] | None = None,
 ) -> EnvelopeJSONResponse:
     """The response for a success envelope (see the module documentation)."""
+    body = wire_bytes(envelope)
     return EnvelopeJSONResponse(
-        wire_json(envelope), status_code=status_code, headers=dict(headers or {})
+        wire_json(envelope) if body is None else body,
+        status_code=status_code,
+        headers=dict(headers or {}),
     )
 
 

@@ -16,13 +16,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,9 +35,30 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 UNMATCHED_ROUTE = "unmatched"
 
 
+class _RequestIds:
+    """Unique request ids without a system call each: a random 64-bit prefix per process
+    and a counter (request ids identify, they are not secrets)."""
+
+    def __init__(self) -> None:
+        self.renew()
+
+    def renew(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count()
+
+    def next(self) -> str:
+        return f"req_{self.prefix}{next(self.counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+
+
+_request_ids = _RequestIds()
+if hasattr(os, "register_at_fork"):
+    # A forked child must not repeat its parent's ids.
+    os.register_at_fork(after_in_child=_request_ids.renew)
+
+
 def new_request_id() -> str:
-    """A fresh request id such as ``req_0f1e...``."""
-    return f"req_{uuid.uuid4().hex}"
+    """A fresh request id such as ``req_0f1e...`` (32 hex digits, unique across processes)."""
+    return _request_ids.next()
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -119,17 +140,21 @@ def _media_type(scope: Scope) -> str | None:
     return raw.decode("latin-1").split(";", 1)[0].strip().lower()
 
 
+def _percent_decodes_to_nul(raw: bytes) -> bool:
+    # What ``b"\x00" in urllib.parse.unquote_to_bytes(raw)`` answers, without decoding: only
+    # a NUL byte itself or the escape %00 becomes NUL.
+    return b"\x00" in raw or b"%00" in raw
+
+
 def check_request_input(scope: Scope, body: bytes) -> None:
     """Raise ``_RefusedInput`` for input no route may see (see the module docstring)."""
-    if "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(
-        scope.get("query_string", b"")
-    ):
+    if "\x00" in scope.get("path", "") or _percent_decodes_to_nul(scope.get("query_string", b"")):
         raise _RefusedInput(ErrorCode.VALIDATION_ERROR, "The request URL contains NUL")
     if not body:
         return
     media_type = _media_type(scope)
     if media_type == "application/x-www-form-urlencoded":
-        if b"\x00" in unquote_to_bytes(body):
+        if _percent_decodes_to_nul(body):
             raise _RefusedInput(ErrorCode.VALIDATION_ERROR, "The request body contains NUL")
         return
     if media_type is not None and not (
@@ -147,6 +172,22 @@ def check_request_input(scope: Scope, body: bytes) -> None:
         # Not JSON (or not UTF-8): the route's own parsing reports it as INVALID_JSON.
         return
     _check_json_strings(parsed)
+
+
+def _scan_headers(scope: Scope) -> tuple[bytes | None, bool]:
+    """The incoming ``X-Request-ID`` and whether the request has a body, in one pass. A
+    request carries a body only if it declares one, by a non-zero Content-Length or by
+    Transfer-Encoding (RFC 9112 §6.3); without either its body is empty."""
+    request_id: bytes | None = None
+    has_body = False
+    for key, value in scope.get("headers", ()):
+        name = key.lower()
+        if name == b"x-request-id":
+            if request_id is None:
+                request_id = bytes(value)
+        elif name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            has_body = True
+    return request_id, has_body
 
 
 def _constant_receive(message: Message) -> Receive:
@@ -172,29 +213,34 @@ class RequestContextMiddleware:
             return
 
         started = time.perf_counter()
-        incoming = _header(scope, b"x-request-id")
+        incoming, has_body = _scan_headers(scope)
         text = incoming.decode("latin-1") if incoming else ""
-        request_id = text if _REQUEST_ID.fullmatch(text) else new_request_id()
+        request_id = text if text and _REQUEST_ID.fullmatch(text) else new_request_id()
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         status_holder = {"status": 500, "started": False}
+        own_header = (b"x-request-id", request_id.encode("latin-1"))
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                    (k, v) for k, v in message.get("headers", ()) if k.lower() != b"x-request-id"
                 ]
-                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                headers.append(own_header)
                 message = {**message, "headers": headers}
             await send(message)
 
         try:
             try:
-                replay, body = await asyncio.wait_for(
-                    self._buffer_body(scope, receive), self.body_timeout_seconds
-                )
+                if has_body:
+                    replay, body = await asyncio.wait_for(
+                        self._buffer_body(scope, receive), self.body_timeout_seconds
+                    )
+                else:
+                    # Nothing to buffer or to wait for: the app reads the (empty) body itself.
+                    replay, body = receive, b""
                 check_request_input(scope, body)
             except asyncio.TimeoutError:
                 response = error_response(

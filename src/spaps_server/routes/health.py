@@ -8,9 +8,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from .. import server_version
+from ..context import AppContext
 from ..domain.error_codes import ErrorCode
 from ..http.deps import Ctx
-from ..http.envelopes import ErrorEnvelope, error_content, request_id_of
+from ..http.envelopes import (
+    ERROR_RESPONSES,
+    EnvelopeJSONResponse,
+    ErrorEnvelope,
+    error_content,
+    request_id_of,
+)
 from ..schemas.base import wire_json
 from ..schemas.health import DatabaseCheck, HealthOut, ReadinessChecks, ReadyOut
 
@@ -22,18 +29,21 @@ class NotReadyOut(ErrorEnvelope):
     checks: ReadinessChecks
 
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=ERROR_RESPONSES)
 
 
 @router.get("/health", summary="Liveness", response_model=HealthOut)
-async def health(ctx: Ctx) -> JSONResponse:
+async def health(request: Request) -> EnvelopeJSONResponse:
     """Always ``{"status": "healthy", ...}`` while the process serves requests."""
+    # Dependency-free (the context is read from the app's state): liveness probes are the
+    # most frequent request, and FastAPI resolves even an async dependency per request.
+    ctx: AppContext = request.app.state.context
     alive = HealthOut(
         service="spaps-local",
         version=server_version(),
         uptime_seconds=round(ctx.metrics.uptime(), 3),
     )
-    return JSONResponse(wire_json(alive))
+    return EnvelopeJSONResponse(wire_json(alive))
 
 
 @router.get(

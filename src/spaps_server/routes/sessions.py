@@ -1,14 +1,19 @@
 """``/api/sessions`` (protocol §3.3, endpoints #12-#16); every route needs the API key and a
-bearer token whose session is live."""
+bearer token whose session is live.
+
+These are the routes an SDK calls most (``/current`` after every sign-in and on each check),
+so they reach the context through the request instead of the ``Ctx`` dependency: FastAPI's
+work per dependency is a noticeable share of such a request, and the principal's two
+security schemes are the only dependencies left."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from ..http.deps import Ctx, CurrentPrincipal, CurrentPrincipalWithWallets
-from ..http.envelopes import Envelope, EnvelopeJSONResponse, respond
+from ..http.deps import CurrentPrincipal, CurrentPrincipalWithWallets, context_of
+from ..http.envelopes import ERROR_RESPONSES, Envelope, EnvelopeJSONResponse, respond
 from ..schemas.sessions import (
     CurrentSessionOut,
     SessionList,
@@ -17,28 +22,33 @@ from ..schemas.sessions import (
     SessionValidation,
 )
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
+
+
+# Declared first: routes are matched in order, and this is the one an SDK calls most.
+@router.get(
+    "/current", summary="The current session (#12)", response_model=Envelope[CurrentSessionOut]
+)
+async def current_session(
+    principal: CurrentPrincipalWithWallets, request: Request
+) -> EnvelopeJSONResponse:
+    """``data.session`` = SessionSummary."""
+    session = await context_of(request).sessions.current(principal)
+    return respond(Envelope[CurrentSessionOut](data=CurrentSessionOut(session=session)))
 
 
 @router.get("", summary="List the user's live sessions (#14)", response_model=Envelope[SessionList])
 async def list_sessions(
     principal: CurrentPrincipal,
-    ctx: Ctx,
+    request: Request,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     starting_after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> EnvelopeJSONResponse:
     """``data = {sessions: [...], total}``, newest first; ``starting_after`` pages on."""
-    page = await ctx.sessions.list(principal, limit=limit, starting_after=starting_after)
+    page = await context_of(request).sessions.list(
+        principal, limit=limit, starting_after=starting_after
+    )
     return respond(Envelope[SessionList](data=page))
-
-
-@router.get(
-    "/current", summary="The current session (#12)", response_model=Envelope[CurrentSessionOut]
-)
-async def current_session(principal: CurrentPrincipalWithWallets, ctx: Ctx) -> EnvelopeJSONResponse:
-    """``data.session`` = SessionSummary."""
-    session = await ctx.sessions.current(principal)
-    return respond(Envelope[CurrentSessionOut](data=CurrentSessionOut(session=session)))
 
 
 @router.post(
@@ -46,9 +56,10 @@ async def current_session(principal: CurrentPrincipalWithWallets, ctx: Ctx) -> E
     summary="Check the current session (#13)",
     response_model=Envelope[SessionValidation],
 )
-async def validate_session(principal: CurrentPrincipal, ctx: Ctx) -> EnvelopeJSONResponse:
+async def validate_session(principal: CurrentPrincipal, request: Request) -> EnvelopeJSONResponse:
     """Unnested ``data = {valid, session_id, expires_at, renewed}`` (no ``session`` key)."""
-    return respond(Envelope[SessionValidation](data=await ctx.sessions.validate(principal)))
+    validation = await context_of(request).sessions.validate(principal)
+    return respond(Envelope[SessionValidation](data=validation))
 
 
 @router.post(
@@ -56,9 +67,10 @@ async def validate_session(principal: CurrentPrincipal, ctx: Ctx) -> EnvelopeJSO
     summary="Record activity on the current session (#15)",
     response_model=Envelope[SessionTouched],
 )
-async def touch_session(principal: CurrentPrincipal, ctx: Ctx) -> EnvelopeJSONResponse:
+async def touch_session(principal: CurrentPrincipal, request: Request) -> EnvelopeJSONResponse:
     """``data = {message, session_id, last_activity}``."""
-    return respond(Envelope[SessionTouched](data=await ctx.sessions.touch(principal)))
+    touched = await context_of(request).sessions.touch(principal)
+    return respond(Envelope[SessionTouched](data=touched))
 
 
 @router.delete(
@@ -68,10 +80,10 @@ async def touch_session(principal: CurrentPrincipal, ctx: Ctx) -> EnvelopeJSONRe
 )
 async def revoke_session(
     principal: CurrentPrincipal,
-    ctx: Ctx,
+    request: Request,
     session_id: Annotated[str, Path(min_length=1, max_length=64)],
 ) -> EnvelopeJSONResponse:
     """``data = {message, session_id}``; 404 ``SESSION_NOT_FOUND`` for an unknown session
     or another user's."""
-    revoked = await ctx.sessions.revoke(principal, session_id)
+    revoked = await context_of(request).sessions.revoke(principal, session_id)
     return respond(Envelope[SessionRevoked](data=revoked))

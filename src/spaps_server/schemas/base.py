@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import functools
+import typing
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -39,13 +41,51 @@ class Envelope(WireModel, Generic[T]):
     data: T
 
 
+@functools.cache
+def _fields_of(model_class: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """Each field's name and whether it is omittable, once per class."""
+    return tuple(
+        (name, any(meta is OMIT_WHEN_NONE for meta in field.metadata))
+        for name, field in model_class.model_fields.items()
+    )
+
+
+def _may_omit(model_class: type[BaseModel], seen: set[type[BaseModel]]) -> bool:
+    if model_class in seen:
+        return False  # already being looked at further up
+    seen.add(model_class)
+    for field in model_class.model_fields.values():
+        if any(meta is OMIT_WHEN_NONE for meta in field.metadata):
+            return True
+        pending: list[Any] = [field.annotation]
+        while pending:
+            kind = pending.pop()
+            if kind is Any or kind is object or kind is BaseModel or isinstance(kind, TypeVar):
+                return True  # could hold any model
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                if _may_omit(kind, seen):
+                    return True
+                continue
+            pending.extend(typing.get_args(kind))
+    return False
+
+
+@functools.cache
+def _never_omits(model_class: type[BaseModel]) -> bool:
+    """Whether no instance of ``model_class`` can hold an omittable field, at any depth
+    (then :func:`_absent` has nothing to find)."""
+    return not _may_omit(model_class, set())
+
+
 def _absent(model: BaseModel) -> dict[Any, Any]:
     """The ``exclude`` argument of ``model_dump`` that drops every omittable ``None``."""
     out: dict[Any, Any] = {}
-    for name, field in type(model).model_fields.items():
+    if _never_omits(type(model)):
+        return out
+    for name, omittable in _fields_of(type(model)):
         value = getattr(model, name)
         if value is None:
-            if any(meta is OMIT_WHEN_NONE for meta in field.metadata):
+            if omittable:
                 out[name] = True
         elif isinstance(value, BaseModel):
             nested = _absent(value)
@@ -65,3 +105,43 @@ def _absent(model: BaseModel) -> dict[Any, Any]:
 def wire_json(model: BaseModel) -> dict[str, Any]:
     """``model`` as the JSON object sent on the wire (omittable ``None`` fields left out)."""
     return model.model_dump(mode="json", by_alias=True, exclude=_absent(model) or None)
+
+
+# Core-schema node types whose values pydantic's JSON writer may spell differently from the
+# standard library's: floats (``1e-7`` for ``1e-07``, and ``null`` for a non-finite number,
+# which the standard encoder refuses) and free-form values (which may hold floats).
+_INEXACT_SCHEMA_TYPES = frozenset({"float", "any"})
+
+
+def _schema_types(node: object, found: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if isinstance(kind, str):
+            found.add(kind)
+        if "serialization" in node:
+            found.add("any")  # a custom serializer may return anything
+        for key, child in node.items():
+            if key != "metadata":
+                _schema_types(child, found)
+    elif isinstance(node, list | tuple):
+        for child in node:
+            _schema_types(child, found)
+    return found
+
+
+@functools.cache
+def _json_writer_is_exact(model_class: type[BaseModel]) -> bool:
+    """Whether pydantic's JSON for ``model_class`` is byte for byte what ``json.dumps`` of
+    :func:`wire_json` writes (compact, non-ASCII kept): true when the schema holds only
+    strings, integers, booleans, nulls, literals and containers of them."""
+    schema = model_class.__pydantic_core_schema__
+    return not (_schema_types(schema, set()) & _INEXACT_SCHEMA_TYPES)
+
+
+def wire_bytes(model: BaseModel) -> bytes | None:
+    """``model`` as the compact UTF-8 JSON sent on the wire, written by pydantic in one step,
+    or ``None`` when its schema holds values pydantic would write differently (then encode
+    :func:`wire_json` with the standard library)."""
+    if not _json_writer_is_exact(type(model)):
+        return None
+    return model.model_dump_json(by_alias=True, exclude=_absent(model) or None).encode()

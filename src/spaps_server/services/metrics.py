@@ -126,12 +126,25 @@ class _Instrument(Generic[_Wrapped]):
         self.name = name
         self.labelnames: tuple[str, ...] = tuple(labelnames)
         self._metric: _Wrapped = metric
+        # Label values -> the library's child for them. Instruments are updated on every
+        # request (the HTTP metrics twice), and the library's own lookup validates and locks
+        # each time; this map holds exactly the children the library keeps anyway.
+        self._children: dict[tuple[str, ...], _Wrapped] = {}
 
     def _child(self, labels: Mapping[str, object]) -> _Wrapped:
-        self._check(labels)
         if not self.labelnames:
+            self._check(labels)
             return self._metric
-        return self._metric.labels(**{name: str(labels[name]) for name in self.labelnames})
+        try:
+            key = tuple([str(labels[name]) for name in self.labelnames])
+        except KeyError:
+            key = ()
+        if len(key) != len(labels) or not key:
+            self._check(labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._metric.labels(*key)
+        return child
 
     def _check(self, labels: Mapping[str, object]) -> None:
         if set(labels) != set(self.labelnames):
@@ -280,6 +293,10 @@ class MetricsRegistry:
         self.http_request_duration = self.histogram(
             "http_request_duration_seconds", "HTTP request latency in seconds", HTTP_LABELS
         )
+        # (method, route template, status) -> both HTTP series, looked up once per request.
+        self._http_series: dict[
+            tuple[str, str, int], tuple[prometheus_client.Counter, prometheus_client.Histogram]
+        ] = {}
 
     def uptime(self) -> float:
         """Seconds since this registry (the server) started."""
@@ -288,8 +305,17 @@ class MetricsRegistry:
     def observe_http_request(self, *, method: str, route: str, status: int, seconds: float) -> None:
         """Count one HTTP request and its latency under its route template and status."""
         known = method if method in HTTP_METHODS else "other"
-        self.http_requests.inc(method=known, route=route, status=status)
-        self.http_request_duration.observe(seconds, method=known, route=route, status=status)
+        key = (known, route, status)
+        series = self._http_series.get(key)
+        if series is None:
+            labels = {"method": known, "route": route, "status": status}
+            series = self._http_series[key] = (
+                self.http_requests._child(labels),
+                self.http_request_duration._child(labels),
+            )
+        count, duration = series
+        count.inc()
+        duration.observe(seconds)
 
     def _declare(self, kind: type[Instrument], name: str, labelnames: Sequence[str]) -> Any:
         existing = self._instruments.get(name)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.models import ApiKeyRecord, Application
 from .database import Database
+from .direct_reads import DirectQuery
 from .tables import api_keys, applications
 
 
 def _application(row: sa.Row[tuple[object, ...]]) -> Application:
-    m = row._mapping
+    return _application_of(row._mapping)
+
+
+def _application_of(m: Mapping[Any, Any]) -> Application:
     return Application(
         id=m["id"],
         name=m["name"],
@@ -35,8 +41,9 @@ def _api_key(row: sa.Row[tuple[object, ...]]) -> ApiKeyRecord:
     )
 
 
-# Key authentication runs on (nearly) every request: built once, with a bound parameter.
-_ACTIVE_BY_KEY_HASH = (
+# Key authentication runs on (nearly) every request: built once, with a bound parameter, and
+# answered by the direct read path.
+_ACTIVE_BY_KEY_HASH = DirectQuery(
     sa.select(
         applications,
         api_keys.c.id.label("key_id"),
@@ -148,11 +155,9 @@ class ApplicationsRepository:
     ) -> tuple[Application, ApiKeyRecord] | None:
         """The live application and key whose hash is ``key_hash``; ``None`` if unknown or
         revoked."""
-        async with self._db.use(conn, write=False) as c:
-            row = (await c.execute(_ACTIVE_BY_KEY_HASH, {"key_hash": key_hash})).first()
-        if row is None:
+        m = await self._db.first(_ACTIVE_BY_KEY_HASH, {"key_hash": key_hash}, conn=conn)
+        if m is None:
             return None
-        m = row._mapping
         key = ApiKeyRecord(
             id=m["key_id"],
             application_id=m["id"],
@@ -160,7 +165,7 @@ class ApplicationsRepository:
             prefix=m["prefix"],
             created_at=m["key_created_at"],
         )
-        return _application(row), key
+        return _application_of(m), key
 
     async def revoke_application(
         self, application_id: str, at: datetime, *, conn: AsyncConnection | None = None

@@ -11,7 +11,7 @@ import enum
 import logging
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from .direct_reads import (
+    DirectQuery,
+    DirectReadUnavailable,
+    PostgresDirectReader,
+    SqliteDirectReader,
+    StatementObserver,
+)
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 # An execution option that makes a SQLite transaction take the write lock up front.
@@ -110,7 +118,9 @@ class Database:
 
     * ``async with db.begin() as conn`` runs a read-write transaction (committed on success);
     * ``async with db.read() as conn`` runs a read-only unit of work;
-    * repository methods accept ``conn=`` to join a caller's transaction (see ``use``).
+    * repository methods accept ``conn=`` to join a caller's transaction (see ``use``);
+    * ``await db.first(query, params)`` answers a hot indexed lookup through the direct
+      path (:mod:`.direct_reads`), falling back to a read unit of work.
 
     Both engines use a pool of persistent connections. Reads have the same isolation on both:
     each statement sees the data committed before it started (PostgreSQL's default READ
@@ -156,6 +166,11 @@ class Database:
         # only the other processes to wait for. Created on first use: an asyncio.Lock belongs
         # to the loop that first waits on it.
         self._sqlite_writers: asyncio.Lock | None = None
+        self._observers: list[StatementObserver] = []
+        self.direct: SqliteDirectReader | PostgresDirectReader | None = self._direct_reader()
+        # How many direct reads the direct path answered, and how many it handed to the engine.
+        self.direct_reads_served = 0
+        self.direct_reads_fallen_back = 0
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
@@ -194,16 +209,26 @@ class Database:
         sa.event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
 
-    @contextlib.asynccontextmanager
-    async def _connect(self) -> AsyncIterator[AsyncConnection]:
-        """A pooled connection for the current task, refusing (or reporting) a nested one."""
+    def _direct_reader(self) -> SqliteDirectReader | PostgresDirectReader | None:
+        if self.kind is DatabaseKind.POSTGRESQL:
+            return PostgresDirectReader(self.url, self.engine.dialect, self.schema, self._observers)
+        path = self.sqlite_path
+        # An in-memory database exists only on the engine's one connection.
+        return SqliteDirectReader(path, self.engine.dialect, self._observers) if path else None
+
+    def _holds_connection(self) -> bool:
         held = _holding.get()
-        if (
+        return (
             held is not None
             and held.owner is self
             and not held.released
             and held.task is asyncio.current_task()
-        ):
+        )
+
+    @contextlib.asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for the current task, refusing (or reporting) a nested one."""
+        if self._holds_connection():
             self._nested_connection()
         mark = _Holding(self)
         token = _holding.set(mark)
@@ -260,6 +285,55 @@ class Database:
         async with opener as own:
             yield own
 
+    async def first(
+        self,
+        query: DirectQuery,
+        params: Mapping[str, Any],
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> Mapping[str, Any] | None:
+        """The first row of ``query`` (as a mapping of its column keys), or ``None``.
+
+        With ``conn`` the query runs in the caller's unit of work (and sees its uncommitted
+        writes). Otherwise the direct path answers (see :mod:`.direct_reads`): the same
+        isolation as :meth:`read`, each statement seeing what was committed before it
+        started, without the async adapter's hand-offs; when the direct path cannot answer
+        at this moment (a lock on SQLite, a lost connection on PostgreSQL) a read unit of
+        work does.
+        """
+        if conn is None and self.direct is not None:
+            if self._holds_connection():
+                # Reading beside an open unit of work is the same mistake here as on the pool:
+                # the read would not see that unit's writes.
+                self._nested_connection()
+            try:
+                row = await self.direct.first(query, params)
+            except DirectReadUnavailable:
+                self.direct_reads_fallen_back += 1
+            else:
+                self.direct_reads_served += 1
+                return row
+        async with self.use(conn, write=False) as c:
+            found = (await c.execute(query.statement, params)).first()
+        return found._mapping if found is not None else None
+
+    @contextlib.contextmanager
+    def observe_statements(self, observer: StatementObserver) -> Iterator[None]:
+        """Call ``observer`` with the SQL text of every statement this database runs, on the
+        engine's connections and on the direct path, while the block runs (for tests and
+        debugging: which statements a request costs)."""
+
+        def on_cursor(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            observer(statement)
+
+        sa.event.listen(self.engine.sync_engine, "before_cursor_execute", on_cursor)
+        self._observers.append(observer)
+        try:
+            yield
+        finally:
+            self._observers.remove(observer)
+            sa.event.remove(self.engine.sync_engine, "before_cursor_execute", on_cursor)
+
     async def ping(self) -> None:
         """Run a trivial query; raises if the database cannot be reached, and
         :class:`DatabaseConfigError` if the configured PostgreSQL schema does not exist
@@ -279,7 +353,9 @@ class Database:
                 await conn.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection and the direct path's connections."""
+        if self.direct is not None:
+            await self.direct.close()
         await self.engine.dispose()
 
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.models import RefreshTokenRecord, SessionRecord
 from .database import Database
+from .direct_reads import DirectQuery
 from .tables import refresh_tokens, sessions, user_wallets
 
 
 def _session(row: sa.Row[tuple[object, ...]]) -> SessionRecord:
-    m = row._mapping
+    return _session_of(row._mapping)
+
+
+def _session_of(m: Mapping[Any, Any]) -> SessionRecord:
     return SessionRecord(
         id=m["id"],
         application_id=m["application_id"],
@@ -43,24 +49,28 @@ def _refresh(row: sa.Row[tuple[object, ...]]) -> RefreshTokenRecord:
 
 
 # The bearer check runs on every authenticated request: its statements are built once (with
-# bound parameters) so that SQLAlchemy neither rebuilds them nor recomputes their cache keys.
-_BY_ID = sa.select(sessions).where(
-    sessions.c.application_id == sa.bindparam("application_id"),
-    sessions.c.id == sa.bindparam("session_id"),
-)
-_BY_ID_WITH_WALLET_COUNT = sa.select(
-    sessions,
-    sa.select(sa.func.count())
-    .select_from(user_wallets)
-    .where(
-        user_wallets.c.application_id == sessions.c.application_id,
-        user_wallets.c.user_id == sessions.c.user_id,
+# bound parameters) and answered by the direct read path.
+_BY_ID = DirectQuery(
+    sa.select(sessions).where(
+        sessions.c.application_id == sa.bindparam("application_id"),
+        sessions.c.id == sa.bindparam("session_id"),
     )
-    .scalar_subquery()
-    .label("wallets_count"),
-).where(
-    sessions.c.application_id == sa.bindparam("application_id"),
-    sessions.c.id == sa.bindparam("session_id"),
+)
+_BY_ID_WITH_WALLET_COUNT = DirectQuery(
+    sa.select(
+        sessions,
+        sa.select(sa.func.count())
+        .select_from(user_wallets)
+        .where(
+            user_wallets.c.application_id == sessions.c.application_id,
+            user_wallets.c.user_id == sessions.c.user_id,
+        )
+        .scalar_subquery()
+        .label("wallets_count"),
+    ).where(
+        sessions.c.application_id == sa.bindparam("application_id"),
+        sessions.c.id == sa.bindparam("session_id"),
+    )
 )
 
 
@@ -94,18 +104,16 @@ class SessionsRepository:
     ) -> SessionRecord | None:
         """One session of the application, live or not."""
         params = {"application_id": application_id, "session_id": session_id}
-        async with self._db.use(conn, write=False) as c:
-            row = (await c.execute(_BY_ID, params)).first()
-        return _session(row) if row else None
+        row = await self._db.first(_BY_ID, params, conn=conn)
+        return _session_of(row) if row is not None else None
 
     async def get_with_wallet_count(
         self, application_id: str, session_id: str, *, conn: AsyncConnection | None = None
     ) -> tuple[SessionRecord, int] | None:
         """One session and how many wallets its user has, in a single query."""
         params = {"application_id": application_id, "session_id": session_id}
-        async with self._db.use(conn, write=False) as c:
-            row = (await c.execute(_BY_ID_WITH_WALLET_COUNT, params)).first()
-        return (_session(row), int(row._mapping["wallets_count"])) if row else None
+        row = await self._db.first(_BY_ID_WITH_WALLET_COUNT, params, conn=conn)
+        return (_session_of(row), int(row["wallets_count"])) if row is not None else None
 
     async def list_live(
         self,
