@@ -21,6 +21,12 @@ dialect (:class:`DirectQuery`), straight on the driver:
   connections). The connections never change session state, so nothing is reset between
   uses. A connection that fails (the server restarted or ended it) is dropped and the read
   falls back to the engine, whose pool pings and reconnects; the next read opens a new one.
+  A lookup by a unique key (:class:`DirectLookup`, e.g. a session by id) is gathered with the
+  same lookups of other requests that arrive before a connection takes it, and they are
+  answered together by one ``= ANY(...)`` statement: under load, one round trip (and one
+  statement for PostgreSQL to run) serves many requests. A caller only joins a batch whose
+  statement has not been sent yet, so its answer still reflects every commit made before it
+  asked.
 
 Neither path sees the uncommitted writes of an open transaction: a caller inside one passes
 its ``conn`` and the read runs there (see :meth:`Database.first`).
@@ -52,6 +58,8 @@ POSTGRES_DIRECT_POOL_SIZE = 4
 # After the direct pool could not be opened, the engine answers for this long before the
 # pool is tried again (so an unreachable server is not dialled twice per request).
 _POSTGRES_RETRY_SECONDS = 5.0
+# The most callers one batched lookup answers (a larger gathering starts another batch).
+POSTGRES_MAX_BATCH = 64
 
 
 class DirectReadUnavailable(Exception):
@@ -127,6 +135,51 @@ class DirectQuery:
         if found is None:
             found = self._compiled[dialect.name] = CompiledRead(self.statement, dialect)
         return found
+
+
+class DirectLookup(DirectQuery):
+    """A :class:`DirectQuery` that finds at most one row by a unique key, which the
+    PostgreSQL direct path may answer for many concurrent callers with one statement.
+
+    ``select`` is the SELECT without its WHERE clause; ``key`` names the parameter and the
+    unique column it must equal; ``also`` names further parameters and the columns they must
+    equal. The single-caller statement is ``select`` where every column equals its parameter;
+    the batched one is ``select`` where the key column is any of the gathered keys, each
+    caller then taking the row whose columns equal all of its parameters. Every column named
+    must be among the selected ones. Example::
+
+        by_id = DirectLookup(
+            sa.select(sessions),
+            key=("session_id", sessions.c.id),
+            also={"application_id": sessions.c.application_id},
+        )
+    """
+
+    __slots__ = ("batched", "key_param", "matches")
+
+    def __init__(
+        self,
+        select: sa.Select[Any],
+        *,
+        key: tuple[str, sa.Column[Any]],
+        also: Mapping[str, sa.Column[Any]],
+    ) -> None:
+        self.key_param, key_column = key
+        columns = {self.key_param: key_column, **also}
+        super().__init__(
+            select.where(*(column == sa.bindparam(name) for name, column in columns.items()))
+        )
+        selected = {str(column.key): column for column in select.selected_columns}
+        for column in columns.values():
+            if selected.get(str(column.key)) is not column:
+                raise ValueError(f"the lookup's column {column.key!r} must be selected")
+        self.matches = tuple((name, str(column.key)) for name, column in columns.items())
+        keys = sa.bindparam("keys", type_=sa.ARRAY(key_column.type))
+        self.batched = DirectQuery(select.where(key_column == sa.any_(keys)))
+
+    def answers(self, row: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+        """Whether ``row`` is the single-caller statement's answer for ``values``."""
+        return all(row[column] == values[name] for name, column in self.matches)
 
 
 class SqliteDirectReader:
@@ -295,6 +348,26 @@ class _Connections:
                 conn.terminate()
 
 
+class _Batch:
+    """The callers of one batched lookup: each one's parameters and the future of its row."""
+
+    __slots__ = ("callers",)
+
+    def __init__(self) -> None:
+        self.callers: list[tuple[Mapping[str, Any], asyncio.Future[dict[str, Any] | None]]] = []
+
+    def fail(self, exc: BaseException) -> None:
+        """Fail every caller still waiting: with an error of the statement as it is, with
+        :class:`DirectReadUnavailable` (so that the engine answers) otherwise."""
+        for _, answer in self.callers:
+            if answer.done():
+                continue
+            if isinstance(exc, Exception) and not isinstance(exc, DirectReadUnavailable):
+                answer.set_exception(exc)
+            else:
+                answer.set_exception(DirectReadUnavailable(f"batched read: {type(exc).__name__}"))
+
+
 class PostgresDirectReader:
     """A few asyncpg connections of its own for direct reads (see the module docstring),
     opened on first use on the event loop that reads."""
@@ -316,6 +389,12 @@ class PostgresDirectReader:
         self._pool: _Connections | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._retry_at = 0.0
+        # The batch of each lookup still gathering callers (its statement not yet sent).
+        self._gathering: dict[DirectLookup, _Batch] = {}
+        self._batch_tasks: set[asyncio.Task[None]] = set()
+        # How many batched statements ran, and how many callers they answered.
+        self.batches_run = 0
+        self.batched_callers = 0
 
     @property
     def pool(self) -> _Connections | None:
@@ -347,17 +426,38 @@ class PostgresDirectReader:
             raise DirectReadUnavailable(type(exc).__name__) from exc
 
     async def first(self, query: DirectQuery, values: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The first row of ``query``, run on one of the direct connections."""
-        import asyncpg
-
+        """The first row of ``query``, run on one of the direct connections (a
+        :class:`DirectLookup` possibly together with other callers' lookups)."""
+        pool = self._connections()
+        if isinstance(query, DirectLookup):
+            return await self._lookup(pool, query, values)
         compiled = query.compiled(self._dialect)
         parameters = compiled.parameters(values)
-        pool = self._connections()
         conn = await pool.acquire()
+        records = await self._run(pool, conn, compiled, parameters, single=True)
+        return compiled.row(records[0]) if records else None
+
+    async def _run(
+        self,
+        pool: _Connections,
+        conn: Any,
+        compiled: CompiledRead,
+        parameters: list[Any],
+        *,
+        single: bool,
+    ) -> list[Any]:
+        """The records of one statement on ``conn`` (lent by ``pool``, given back here);
+        ``single``: only the first."""
+        import asyncpg
+
         try:
             for observe in self._observers:
                 observe(compiled.sql)
-            record = await conn.fetchrow(compiled.sql, *parameters)
+            if single:
+                record = await conn.fetchrow(compiled.sql, *parameters)
+                records = [] if record is None else [record]
+            else:
+                records = await conn.fetch(compiled.sql, *parameters)
         except (
             OSError,
             asyncpg.InterfaceError,
@@ -380,10 +480,67 @@ class PostgresDirectReader:
             pool.release(conn)
             raise
         pool.release(conn)
-        return compiled.row(record) if record is not None else None
+        return list(records)
+
+    async def _lookup(
+        self, pool: _Connections, query: DirectLookup, values: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        batch = self._gathering.get(query)
+        if batch is None or len(batch.callers) >= POSTGRES_MAX_BATCH:
+            batch = self._gathering[query] = _Batch()
+            task = asyncio.get_running_loop().create_task(self._answer(pool, query, batch))
+            self._batch_tasks.add(task)
+            task.add_done_callback(self._batch_tasks.discard)
+        answer: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        batch.callers.append((values, answer))
+        return await answer
+
+    async def _answer(self, pool: _Connections, query: DirectLookup, batch: _Batch) -> None:
+        """Run one batch: wait for a connection (callers keep joining meanwhile), close the
+        batch, run the batched statement and hand every caller its row."""
+        compiled = query.batched.compiled(self._dialect)
+        try:
+            conn = await pool.acquire()
+        except BaseException as exc:
+            self._close_batch(query, batch)
+            batch.fail(exc)
+            if isinstance(exc, Exception):
+                return
+            raise
+        # From here on the batch takes no more callers: a later caller's statement must start
+        # after it asked.
+        self._close_batch(query, batch)
+        callers = [(values, answer) for values, answer in batch.callers if not answer.done()]
+        if not callers:
+            pool.release(conn)
+            return
+        keys = list(dict.fromkeys(values[query.key_param] for values, _ in callers))
+        try:
+            records = await self._run(
+                pool, conn, compiled, compiled.parameters({"keys": keys}), single=False
+            )
+        except BaseException as exc:
+            batch.fail(exc)
+            if isinstance(exc, Exception):
+                return
+            raise
+        rows = [compiled.row(record) for record in records]
+        self.batches_run += 1
+        self.batched_callers += len(callers)
+        for values, answer in callers:
+            if not answer.done():
+                answer.set_result(next((r for r in rows if query.answers(r, values)), None))
+
+    def _close_batch(self, query: DirectLookup, batch: _Batch) -> None:
+        if self._gathering.get(query) is batch:
+            del self._gathering[query]
 
     async def close(self) -> None:
-        """Close the connections."""
+        """Close the connections (callers of a batch still gathering fall back to the
+        engine)."""
+        for batch in self._gathering.values():
+            batch.fail(DirectReadUnavailable("the direct connections are closed"))
+        self._gathering.clear()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.models import RefreshTokenRecord, SessionRecord
 from .database import Database
-from .direct_reads import DirectQuery
+from .direct_reads import DirectLookup
 from .tables import refresh_tokens, sessions, user_wallets
 
 
@@ -50,13 +50,12 @@ def _refresh(row: sa.Row[tuple[object, ...]]) -> RefreshTokenRecord:
 
 # The bearer check runs on every authenticated request: its statements are built once (with
 # bound parameters) and answered by the direct read path.
-_BY_ID = DirectQuery(
-    sa.select(sessions).where(
-        sessions.c.application_id == sa.bindparam("application_id"),
-        sessions.c.id == sa.bindparam("session_id"),
-    )
+_BY_ID = DirectLookup(
+    sa.select(sessions),
+    key=("session_id", sessions.c.id),
+    also={"application_id": sessions.c.application_id},
 )
-_BY_ID_WITH_WALLET_COUNT = DirectQuery(
+_BY_ID_WITH_WALLET_COUNT = DirectLookup(
     sa.select(
         sessions,
         sa.select(sa.func.count())
@@ -67,10 +66,9 @@ _BY_ID_WITH_WALLET_COUNT = DirectQuery(
         )
         .scalar_subquery()
         .label("wallets_count"),
-    ).where(
-        sessions.c.application_id == sa.bindparam("application_id"),
-        sessions.c.id == sa.bindparam("session_id"),
-    )
+    ),
+    key=("session_id", sessions.c.id),
+    also={"application_id": sessions.c.application_id},
 )
 
 
