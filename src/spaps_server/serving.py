@@ -145,6 +145,10 @@ def uvicorn_config(app: FastAPI, options: ServeOptions) -> uvicorn.Config:
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=options.graceful_shutdown_seconds,
+        # h11 wherever the server runs: uvicorn would switch to httptools whenever that
+        # happens to be installed, which has no limit on a header block's size, and the
+        # server's answers must not depend on what else is in the environment.
+        http="h11",
         # Idle keep-alive connections and oversized header blocks are dropped; a stalled
         # body is bounded by the app's middleware (408).
         timeout_keep_alive=5,

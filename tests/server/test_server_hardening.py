@@ -12,6 +12,7 @@ import os
 import selectors
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ from spaps_server.http.access_log import redact_query_secrets
 from spaps_server.storage.tables import metadata
 
 from .auth_support import PASSWORD, USER, Live, bearer, error_code, running
-from .conftest import DEFAULT_KEY, DbTarget, live_server, spaps_command
+from .conftest import DEFAULT_KEY, DbTarget, SpapsProcess, live_server, spaps_command
 
 ADMIN = "admin@example.com"
 WHITELIST = "/api/v1/whitelist"
@@ -351,6 +352,46 @@ def test_stalled_request_bodies_are_cut_off(sqlite_target: DbTarget) -> None:
             assert b'"REQUEST_TIMEOUT"' in answer
         with httpx.Client(base_url=server.url) as http:
             assert http.get("/health").status_code == 200
+
+
+def _answer_to_header_block(port: int, padding: int) -> bytes:
+    """What the server sends back to a GET whose header block is ``padding`` bytes longer
+    than usual, read until the server closes the connection. The request is written from
+    another thread while this one reads, so that an answer sent before the server has read
+    everything is received rather than lost to a failed write."""
+    request = (
+        b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        b"X-Padding: " + b"a" * padding + b"\r\n\r\n"
+    )
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+
+        def write() -> None:
+            with contextlib.suppress(OSError):  # the server may close before reading it all
+                sock.sendall(request)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass  # closed with the request partly unread; what came first counts
+        writer.join(timeout=30)
+    return received
+
+
+def test_oversized_header_blocks_are_refused_whatever_parsers_are_installed(
+    spaps_process: SpapsProcess,
+) -> None:
+    # spaps local parses HTTP with h11 and its 64 KiB limit on an incomplete header block
+    # wherever it runs; uvicorn would otherwise switch to httptools when that happens to be
+    # installed, which has no such limit and would take a header block of any size.
+    port = int(spaps_process.url.rsplit(":", 1)[1])
+    assert _answer_to_header_block(port, 1_000).startswith(b"HTTP/1.1 200 ")
+    for padding in (200_000, 2_000_000):
+        answer = _answer_to_header_block(port, padding)
+        assert answer.startswith(b"HTTP/1.1 400 "), (padding, answer[:200])
 
 
 # -- 10. the OpenAPI schema ------------------------------------------------------------------
