@@ -34,9 +34,6 @@ DESCRIPTION = (
     '{"code", "message"}, "metadata": {"request_id"}}` with an `X-Request-ID` header.'
 )
 
-_ERROR_RESPONSES = ERROR_RESPONSES
-
-
 _ERROR_CONTENT: dict[str, Any] = {
     "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
 }
@@ -222,7 +219,7 @@ def create_app(
         if router in flat:
             app.router.routes.extend(router.routes)
         else:
-            app.include_router(router, responses=_ERROR_RESPONSES)
+            app.include_router(router, responses=ERROR_RESPONSES)
     app.state.route_methods = route_methods_index(
         route for router in routers for route in router.routes
     )

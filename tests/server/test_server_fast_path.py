@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -299,137 +299,125 @@ def pg_target(tmp_path: Path) -> Iterator[DbTarget]:
         yield DbTarget("postgresql", url, schema, tmp_path / "data")
 
 
-async def test_postgresql_direct_read_survives_a_lost_connection(pg_target: DbTarget) -> None:
+@pytest.fixture
+async def db(pg_target: DbTarget) -> AsyncIterator[Database]:
+    """A migrated database on a fresh PostgreSQL schema, disposed after the test."""
     db = await _database(pg_target)
     try:
-        repo = SessionsRepository(db)
-        session = await _seed_session(db)
-        assert await repo.get(session.application_id, session.id) == session
-        pid = await _direct_backend_pid(db)
-        async with db.begin() as conn:
-            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        # Whether the pool notices the dead connection first or the read runs into it (and
-        # falls back to the engine), the read answers ...
-        assert await repo.get(session.application_id, session.id) == session
-        # ... and the direct path goes on with a new connection.
-        assert await _direct_backend_pid(db) != pid
-        assert await repo.get(session.application_id, session.id) == session
+        yield db
     finally:
         await db.dispose()
 
 
-async def test_postgresql_direct_connections_are_shared_and_bounded(pg_target: DbTarget) -> None:
-    db = await _database(pg_target)
-    try:
-        repo = SessionsRepository(db)
-        session = await _seed_session(db)
+async def test_postgresql_direct_read_survives_a_lost_connection(db: Database) -> None:
+    repo = SessionsRepository(db)
+    session = await _seed_session(db)
+    assert await repo.get(session.application_id, session.id) == session
+    pid = await _direct_backend_pid(db)
+    async with db.begin() as conn:
+        await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    # Whether the pool notices the dead connection first or the read runs into it (and
+    # falls back to the engine), the read answers ...
+    assert await repo.get(session.application_id, session.id) == session
+    # ... and the direct path goes on with a new connection.
+    assert await _direct_backend_pid(db) != pid
+    assert await repo.get(session.application_id, session.id) == session
 
-        async def read() -> SessionRecord | None:
-            return await repo.get(session.application_id, session.id)
 
-        assert await asyncio.gather(*(read() for _ in range(40))) == [session] * 40
-        assert db.direct is not None and db.direct.pool is not None
-        assert 1 <= db.direct.pool.open_connections <= POSTGRES_DIRECT_POOL_SIZE
-        # Reads cancelled while waiting for a connection give back what they were handed.
-        tasks = [asyncio.create_task(read()) for _ in range(20)]
-        await asyncio.sleep(0)
-        for task in tasks[::2]:
-            task.cancel()
-        done = await asyncio.gather(*tasks, return_exceptions=True)
-        assert all(r == session or isinstance(r, asyncio.CancelledError) for r in done)
-        assert await asyncio.gather(*(read() for _ in range(40))) == [session] * 40
-        assert db.direct.pool.open_connections <= POSTGRES_DIRECT_POOL_SIZE
-        assert db.direct_reads_fallen_back == 0
-    finally:
-        await db.dispose()
+async def test_postgresql_direct_connections_are_shared_and_bounded(db: Database) -> None:
+    repo = SessionsRepository(db)
+    session = await _seed_session(db)
+
+    async def read() -> SessionRecord | None:
+        return await repo.get(session.application_id, session.id)
+
+    assert await asyncio.gather(*(read() for _ in range(40))) == [session] * 40
+    assert db.direct is not None and db.direct.pool is not None
+    assert 1 <= db.direct.pool.open_connections <= POSTGRES_DIRECT_POOL_SIZE
+    # Reads cancelled while waiting for a connection give back what they were handed.
+    tasks = [asyncio.create_task(read()) for _ in range(20)]
+    await asyncio.sleep(0)
+    for task in tasks[::2]:
+        task.cancel()
+    done = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(r == session or isinstance(r, asyncio.CancelledError) for r in done)
+    assert await asyncio.gather(*(read() for _ in range(40))) == [session] * 40
+    assert db.direct.pool.open_connections <= POSTGRES_DIRECT_POOL_SIZE
+    assert db.direct_reads_fallen_back == 0
 
 
 async def test_postgresql_concurrent_lookups_are_answered_by_one_statement(
-    pg_target: DbTarget,
+    db: Database,
 ) -> None:
-    db = await _database(pg_target)
-    try:
-        repo = SessionsRepository(db)
-        seeded = [await _seed_session(db) for _ in range(3)]
-        reader = db.direct
-        assert isinstance(reader, PostgresDirectReader)
-        asks = [(s.application_id, s.id) for s in seeded] * 10
-        # Unknown id; a known id asked for by another application.
-        asks += [(seeded[0].application_id, "sess_unknown"), ("app_other", seeded[1].id)]
-        statements: list[str] = []
-        batches, callers = reader.batches_run, reader.batched_callers
-        with db.observe_statements(statements.append):
-            found = await asyncio.gather(*(repo.get(app, sid) for app, sid in asks))
-        assert found == seeded * 10 + [None, None]
-        # Every caller joined before a connection took the batch: one statement for all.
-        assert len(statements) == 1 and "ANY" in statements[0]
-        assert reader.batches_run == batches + 1
-        assert reader.batched_callers == callers + len(asks)
-        assert db.direct_reads_fallen_back == 0
-    finally:
-        await db.dispose()
+    repo = SessionsRepository(db)
+    seeded = [await _seed_session(db) for _ in range(3)]
+    reader = db.direct
+    assert isinstance(reader, PostgresDirectReader)
+    asks = [(s.application_id, s.id) for s in seeded] * 10
+    # Unknown id; a known id asked for by another application.
+    asks += [(seeded[0].application_id, "sess_unknown"), ("app_other", seeded[1].id)]
+    statements: list[str] = []
+    batches, callers = reader.batches_run, reader.batched_callers
+    with db.observe_statements(statements.append):
+        found = await asyncio.gather(*(repo.get(app, sid) for app, sid in asks))
+    assert found == seeded * 10 + [None, None]
+    # Every caller joined before a connection took the batch: one statement for all.
+    assert len(statements) == 1 and "ANY" in statements[0]
+    assert reader.batches_run == batches + 1
+    assert reader.batched_callers == callers + len(asks)
+    assert db.direct_reads_fallen_back == 0
 
 
 async def test_postgresql_a_lookup_asked_after_a_batch_was_sent_sees_later_commits(
-    pg_target: DbTarget,
+    db: Database,
 ) -> None:
-    db = await _database(pg_target)
-    try:
-        repo = SessionsRepository(db)
-        session = await _seed_session(db)
-        reader = db.direct
-        assert isinstance(reader, PostgresDirectReader)
-        late: list[asyncio.Task[SessionRecord | None]] = []
+    repo = SessionsRepository(db)
+    session = await _seed_session(db)
+    reader = db.direct
+    assert isinstance(reader, PostgresDirectReader)
+    late: list[asyncio.Task[SessionRecord | None]] = []
 
-        async def revoke_then_ask() -> SessionRecord | None:
-            assert await repo.revoke(session.application_id, session.id, utcnow(), "t")
-            return await repo.get(session.application_id, session.id)
+    async def revoke_then_ask() -> SessionRecord | None:
+        assert await repo.revoke(session.application_id, session.id, utcnow(), "t")
+        return await repo.get(session.application_id, session.id)
 
-        def on_statement(sql: str) -> None:
-            # Runs as the first batch's statement is sent: everything the late task does
-            # happens after that.
-            if "ANY" in sql and not late:
-                late.append(asyncio.get_running_loop().create_task(revoke_then_ask()))
+    def on_statement(sql: str) -> None:
+        # Runs as the first batch's statement is sent: everything the late task does
+        # happens after that.
+        if "ANY" in sql and not late:
+            late.append(asyncio.get_running_loop().create_task(revoke_then_ask()))
 
-        batches = reader.batches_run
-        with db.observe_statements(on_statement):
-            before = await repo.get(session.application_id, session.id)
-            assert late
-            after = await asyncio.wait_for(late[0], timeout=30)
-        # (The first lookup may or may not see the revocation: its statement was on its way,
-        # not yet run, when the revocation began.)
-        assert before is not None
-        assert after is not None and after.revoked_at is not None
-        assert reader.batches_run == batches + 2  # the late lookup had a statement of its own
-    finally:
-        await db.dispose()
+    batches = reader.batches_run
+    with db.observe_statements(on_statement):
+        before = await repo.get(session.application_id, session.id)
+        assert late
+        after = await asyncio.wait_for(late[0], timeout=30)
+    # (The first lookup may or may not see the revocation: its statement was on its way,
+    # not yet run, when the revocation began.)
+    assert before is not None
+    assert after is not None and after.revoked_at is not None
+    assert reader.batches_run == batches + 2  # the late lookup had a statement of its own
 
 
 async def test_postgresql_a_batch_on_a_lost_connection_falls_back_for_every_caller(
-    pg_target: DbTarget,
+    db: Database,
 ) -> None:
-    db = await _database(pg_target)
-    try:
-        repo = SessionsRepository(db)
-        session = await _seed_session(db)
-        assert await repo.get(session.application_id, session.id) == session
-        assert db.direct is not None and db.direct.pool is not None
-        assert db.direct.pool.open_connections == 1  # every lookup so far used one connection
-        pid = await _direct_backend_pid(db)
-        async with db.begin() as conn:
-            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        await asyncio.sleep(0.2)  # the backend is gone before the batch is sent
-        fallen_back = db.direct_reads_fallen_back
-        found = await asyncio.gather(
-            *(repo.get(session.application_id, session.id) for _ in range(12))
-        )
-        assert found == [session] * 12
-        # Either the dead connection was noticed before the batch (no fallback) or the batch
-        # ran into it and each of its callers was answered by the engine.
-        assert db.direct_reads_fallen_back - fallen_back in (0, 12)
-        assert await _direct_backend_pid(db) != pid
-    finally:
-        await db.dispose()
+    repo = SessionsRepository(db)
+    session = await _seed_session(db)
+    assert await repo.get(session.application_id, session.id) == session
+    assert db.direct is not None and db.direct.pool is not None
+    assert db.direct.pool.open_connections == 1  # every lookup so far used one connection
+    pid = await _direct_backend_pid(db)
+    async with db.begin() as conn:
+        await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await asyncio.sleep(0.2)  # the backend is gone before the batch is sent
+    fallen_back = db.direct_reads_fallen_back
+    found = await asyncio.gather(*(repo.get(session.application_id, session.id) for _ in range(12)))
+    assert found == [session] * 12
+    # Either the dead connection was noticed before the batch (no fallback) or the batch
+    # ran into it and each of its callers was answered by the engine.
+    assert db.direct_reads_fallen_back - fallen_back in (0, 12)
+    assert await _direct_backend_pid(db) != pid
 
 
 def _open_files(path: Path) -> list[str]:

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from .. import server_version
-from ..context import AppContext
 from ..domain.error_codes import ErrorCode
-from ..http.deps import Ctx
+from ..http.deps import Ctx, context_of
 from ..http.envelopes import (
     ERROR_RESPONSES,
     EnvelopeJSONResponse,
@@ -37,7 +36,7 @@ async def health(request: Request) -> EnvelopeJSONResponse:
     """Always ``{"status": "healthy", ...}`` while the process serves requests."""
     # Dependency-free (the context is read from the app's state): liveness probes are the
     # most frequent request, and FastAPI resolves even an async dependency per request.
-    ctx: AppContext = request.app.state.context
+    ctx = context_of(request)
     alive = HealthOut(
         service="spaps-local",
         version=server_version(),

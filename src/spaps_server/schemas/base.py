@@ -9,6 +9,7 @@ import typing
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.fields import FieldInfo
 
 T = TypeVar("T")
 
@@ -41,13 +42,14 @@ class Envelope(WireModel, Generic[T]):
     data: T
 
 
+def _omittable(field: FieldInfo) -> bool:
+    return any(meta is OMIT_WHEN_NONE for meta in field.metadata)
+
+
 @functools.cache
 def _fields_of(model_class: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
     """Each field's name and whether it is omittable, once per class."""
-    return tuple(
-        (name, any(meta is OMIT_WHEN_NONE for meta in field.metadata))
-        for name, field in model_class.model_fields.items()
-    )
+    return tuple((name, _omittable(field)) for name, field in model_class.model_fields.items())
 
 
 def _may_omit(model_class: type[BaseModel], seen: set[type[BaseModel]]) -> bool:
@@ -55,7 +57,7 @@ def _may_omit(model_class: type[BaseModel], seen: set[type[BaseModel]]) -> bool:
         return False  # already being looked at further up
     seen.add(model_class)
     for field in model_class.model_fields.values():
-        if any(meta is OMIT_WHEN_NONE for meta in field.metadata):
+        if _omittable(field):
             return True
         pending: list[Any] = [field.annotation]
         while pending:

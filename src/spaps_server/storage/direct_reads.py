@@ -485,13 +485,14 @@ class PostgresDirectReader:
     async def _lookup(
         self, pool: _Connections, query: DirectLookup, values: Mapping[str, Any]
     ) -> dict[str, Any] | None:
+        loop = asyncio.get_running_loop()
         batch = self._gathering.get(query)
         if batch is None or len(batch.callers) >= POSTGRES_MAX_BATCH:
             batch = self._gathering[query] = _Batch()
-            task = asyncio.get_running_loop().create_task(self._answer(pool, query, batch))
+            task = loop.create_task(self._answer(pool, query, batch))
             self._batch_tasks.add(task)
             task.add_done_callback(self._batch_tasks.discard)
-        answer: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[dict[str, Any] | None] = loop.create_future()
         batch.callers.append((values, answer))
         return await answer
 
